@@ -20,7 +20,7 @@ build:
 
 # Every test, against real Docker and Podman engines (started when missing) and the
 # two local test images (built when missing).
-test: build
+test: lint build
 	scripts/with-engines.sh go test $(TESTFLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 # Fast tests only (no engine needed; engine tests skip outside CI).
