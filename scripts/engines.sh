@@ -93,7 +93,9 @@ podman_conf() {
 	[ "$nofile" = unlimited ] && nofile=1048576
 	[ "$nproc" = unlimited ] && nproc=1048576
 	[ "$nofile" -gt 1048576 ] && nofile=1048576
-	[ "$nproc" -gt 1048576 ] && nproc=1048576
+	# The Podman service lowers its own hard nproc limit to 32768 at start, and a
+	# container cannot be given more than its parent holds.
+	[ "$nproc" -gt 32768 ] && nproc=32768
 	cat <<CONF
 # Written by envhost's scripts/engines.sh; used through CONTAINERS_CONF only.
 [containers]
