@@ -66,29 +66,48 @@ rootfs() {
 have_docker() { docker version >/dev/null 2>&1; }
 have_podman() { podman --url "$CONTAINER_HOST" version >/dev/null 2>&1; }
 
+# missing REF: prints "docker", "podman" for each engine that answers and lacks REF.
+missing() {
+	local ref=$1
+	if have_docker && ! docker image inspect "$ref" >/dev/null 2>&1; then echo docker; fi
+	if have_podman && ! podman --url "$CONTAINER_HOST" image exists "$ref" 2>/dev/null; then echo podman; fi
+	return 0
+}
+
+import() {
+	local engine=$1 tarball=$2 ref=$3
+	local change=(--change 'CMD ["/bin/bash"]' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
+	log "$engine import $ref"
+	case $engine in
+	docker) docker import "${change[@]}" "$tarball" "$ref" >/dev/null ;;
+	podman) podman --url "$CONTAINER_HOST" import "${change[@]}" "$tarball" "$ref" >/dev/null ;;
+	esac
+}
+
 build() {
-	local pair suite tag ref tarball built=0
-	for pair in "${images[@]}"; do
-		suite=${pair%%:*} tag=${pair#*:} ref="$repo:$tag"
-		local need_docker=0 need_podman=0
-		if have_docker && ! docker image inspect "$ref" >/dev/null 2>&1; then need_docker=1; fi
-		if have_podman && ! podman --url "$CONTAINER_HOST" image exists "$ref" 2>/dev/null; then need_podman=1; fi
-		[ $need_docker = 1 ] || [ $need_podman = 1 ] || { log "$ref present"; continue; }
-		tarball=$(rootfs "$suite")
-		local change=(--change 'CMD ["/bin/bash"]' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
-		if [ $need_docker = 1 ]; then
-			log "docker import $ref"
-			docker import "${change[@]}" "$tarball" "$ref" >/dev/null
-		fi
-		if [ $need_podman = 1 ]; then
-			log "podman import $ref"
-			podman --url "$CONTAINER_HOST" import "${change[@]}" "$tarball" "$ref" >/dev/null
-		fi
-		built=1
-	done
+	local pair suite ref engine pids=() todo=()
 	have_docker || log "warning: no Docker engine at $DOCKER_HOST; Docker images not built"
 	have_podman || log "warning: no Podman service at $CONTAINER_HOST; Podman images not built"
-	[ $built = 1 ] || log "all images present"
+	for pair in "${images[@]}"; do
+		suite=${pair%%:*} ref="$repo:${pair#*:}"
+		if [ -n "$(missing "$ref")" ]; then todo+=("$pair"); else log "$ref present"; fi
+	done
+	[ ${#todo[@]} -gt 0 ] || return 0
+	# Root filesystems are bootstrapped in parallel (mostly download and unpack time).
+	for pair in "${todo[@]}"; do
+		rootfs "${pair%%:*}" >/dev/null &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do wait "$pid"; done
+	pids=()
+	for pair in "${todo[@]}"; do
+		suite=${pair%%:*} ref="$repo:${pair#*:}"
+		for engine in $(missing "$ref"); do
+			import "$engine" "$cache/rootfs-$suite.tar" "$ref" &
+			pids+=($!)
+		done
+	done
+	for pid in "${pids[@]}"; do wait "$pid"; done
 }
 
 clean() {

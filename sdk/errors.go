@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -26,12 +27,19 @@ var classes = []error{
 }
 
 // Class returns the error class of err (one of the Err* values), or nil when
-// err carries none.
+// err carries none. context.Canceled and context.DeadlineExceeded count as
+// ErrCanceled and ErrDeadlineExceeded.
 func Class(err error) error {
 	for _, c := range classes {
 		if errors.Is(err, c) {
 			return c
 		}
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return ErrCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return ErrDeadlineExceeded
 	}
 	return nil
 }
