@@ -129,6 +129,9 @@ func New(cfg Config, opts ...Option) (*Environment, error) {
 			return nil, fmt.Errorf("repo.path: %w", err)
 		}
 		cfg.Repo.Path = abs
+		if err := isGitWorkTree(abs); err != nil {
+			return nil, fmt.Errorf("repo.path: %w", err)
+		}
 	}
 	e := &Environment{
 		name:        cfg.Name,

@@ -93,8 +93,10 @@ func (h *hub) subscribe(buf int) (<-chan Event, func()) {
 		once.Do(func() {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			delete(h.subs, id)
-			close(ch)
+			if _, ok := h.subs[id]; ok {
+				delete(h.subs, id)
+				close(ch)
+			}
 		})
 	}
 }

@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -37,7 +37,7 @@ type fakeContainer struct {
 	spec    sdk.Spec
 	fs      fakeFS
 	removed bool
-	cmds    []string          // commands run in its sessions
+	cmds    []string            // commands run in its sessions
 	envs    []map[string]string // env of each session opened
 }
 
@@ -454,7 +454,7 @@ func equalSteps(t *testing.T, got, want []string) {
 	}
 }
 
-func mustWrite(t *testing.T, p, data string) {
+func mustWrite(t testing.TB, p, data string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func LoadConfig(path string) (Config, error) {
 	return cfg, nil
 }
 
-// ParseConfig parses and validates a YAML config. Unknown keys are errors
+// ParseConfig parses and validates a YAML (or JSON) config. Unknown keys are errors
 // naming the key and its line. Keys follow SWE-agent's environment config:
 //
 //	name: main
@@ -63,6 +63,29 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// ParseDeploymentConfig parses and validates the YAML (or JSON) of a
+// deployment section alone, with the same keys and strictness as
+// ParseConfig; for RestartWithConfig.
+func ParseDeploymentConfig(data []byte) (DeploymentConfig, error) {
+	var raw rawDeployment
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		if errors.Is(err, io.EOF) {
+			return DeploymentConfig{}, errors.New("deployment config is empty")
+		}
+		return DeploymentConfig{}, friendlyYAMLError(err)
+	}
+	c, err := rawConfig{Deployment: raw}.config()
+	if err != nil {
+		return DeploymentConfig{}, err
+	}
+	if err := c.Deployment.Validate(); err != nil {
+		return DeploymentConfig{}, err
+	}
+	return c.Deployment, nil
 }
 
 // rawConfig is the YAML shape, with SWE-agent's alternative key names.

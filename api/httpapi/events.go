@@ -43,6 +43,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.streamsDone:
+			_, _ = fmt.Fprint(w, "event: end\ndata: {}\n\n")
+			flusher.Flush()
+			return
 		case <-tick.C:
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return

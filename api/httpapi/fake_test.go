@@ -178,16 +178,14 @@ func (e *fakeEnv) RestartWithImage(_ context.Context, image string, _ bool) erro
 
 func (e *fakeEnv) RestartWithConfig(_ context.Context, config json.RawMessage, _ bool) error {
 	e.host.record("restart_with_config")
-	var cfg struct {
-		Deployment struct {
-			Image string `json:"image"`
-		} `json:"deployment"`
+	var dep struct {
+		Image string `json:"image"`
 	}
-	if err := json.Unmarshal(config, &cfg); err != nil {
+	if err := json.Unmarshal(config, &dep); err != nil {
 		return sdk.Errorf(sdk.ErrInvalidArgument, "config: %v", err)
 	}
 	e.mu.Lock()
-	e.image = cfg.Deployment.Image
+	e.image = dep.Image
 	e.mu.Unlock()
 	e.emit("restart")
 	return nil

@@ -11,7 +11,9 @@ type RestartWithImageRequest struct {
 	PreserveRepoState bool   `json:"preserve_repo_state,omitempty"`
 }
 
-// RestartWithConfigRequest is the body of POST .../restart_with_config.
+// RestartWithConfigRequest is the body of POST .../restart_with_config:
+// Config is a deployment config (the "deployment" section of the config
+// file: backend, image, pull, resources, docker_args...).
 type RestartWithConfigRequest struct {
 	Config            json.RawMessage `json:"config"`
 	PreserveRepoState bool            `json:"preserve_repo_state,omitempty"`
@@ -58,7 +60,7 @@ func (s *Server) restartWithConfig(w http.ResponseWriter, r *http.Request, id st
 		return result{}, err
 	}
 	if len(req.Config) == 0 || req.Config[0] != '{' {
-		return result{}, badRequest("config: required (an object of the config file's shape)")
+		return result{}, badRequest("config: required (an object shaped as the config file's deployment section)")
 	}
 	s.log.Info("restarting environment with a new config", "id", id, "preserve_repo_state", req.PreserveRepoState)
 	if err := e.RestartWithConfig(r.Context(), req.Config, req.PreserveRepoState); err != nil {

@@ -44,8 +44,8 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, _ string, e Env
 	if err := decodeBody(w, r, MaxBodyBytes, &req, false); err != nil {
 		return result{}, err
 	}
-	if len(req.Command) == 0 {
-		return result{}, badRequest("command: required (an argv array)")
+	if (len(req.Command) == 0) == (req.Shell == "") {
+		return result{}, badRequest("set one of command (an argv array) or shell (a bash script)")
 	}
 	if req.Timeout < 0 {
 		return result{}, badRequest("timeout: must not be negative")

@@ -27,7 +27,9 @@ type Env interface {
 	Reset(ctx context.Context) error
 	HardReset(ctx context.Context) error
 	RestartWithImage(ctx context.Context, image string, preserveRepoState bool) error
-	RestartWithConfig(ctx context.Context, config json.RawMessage, preserveRepoState bool) error
+	// RestartWithConfig restarts with a new deployment config (the
+	// "deployment" section of the config file, as JSON).
+	RestartWithConfig(ctx context.Context, deployment json.RawMessage, preserveRepoState bool) error
 	Close(ctx context.Context) error
 	// Subscribe delivers the environment's events until cancel is called
 	// or the environment closes (then the channel is closed).
@@ -56,25 +58,29 @@ type CommunicateRequest struct {
 
 // CommunicateResponse is the answer of POST .../communicate.
 type CommunicateResponse struct {
-	Output   string `json:"output"`
-	ExitCode int    `json:"exit_code"`
+	Output    string `json:"output"`
+	ExitCode  int    `json:"exit_code"`
+	Truncated bool   `json:"truncated,omitempty"`
 }
 
 // ExecuteRequest is the body of POST .../execute: a one-shot process
-// outside the shell sessions.
+// outside the shell sessions, given as an argv (Command) or a bash script
+// (Shell).
 type ExecuteRequest struct {
-	Command []string          `json:"command"`
-	Timeout float64           `json:"timeout,omitempty"`
+	Command []string          `json:"command,omitempty"`
+	Shell   string            `json:"shell,omitempty"`
+	Timeout float64           `json:"timeout,omitempty"` // seconds; 0 means the default
 	Env     map[string]string `json:"env,omitempty"`
 	Workdir string            `json:"workdir,omitempty"`
-	Stdin   string            `json:"stdin,omitempty"`
+	User    string            `json:"user,omitempty"`
 }
 
 // ExecuteResponse is the answer of POST .../execute.
 type ExecuteResponse struct {
-	Stdout   string `json:"stdout"`
-	Stderr   string `json:"stderr"`
-	ExitCode int    `json:"exit_code"`
+	Stdout    string `json:"stdout"`
+	Stderr    string `json:"stderr"`
+	ExitCode  int    `json:"exit_code"`
+	Truncated bool   `json:"truncated,omitempty"`
 }
 
 // Event is one environment event, as sent on the SSE stream: every

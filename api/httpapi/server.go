@@ -37,6 +37,9 @@ type Server struct {
 	mu     sync.Mutex
 	envs   map[string]Env
 	closed bool
+
+	streamsDone chan struct{} // closed when event streams must end
+	stopOnce    sync.Once
 }
 
 // New returns a Server. Serve its Handler with net/http.
@@ -51,7 +54,7 @@ func New(opts Options) (*Server, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	s := &Server{host: opts.Host, log: log, envs: map[string]Env{}}
+	s := &Server{host: opts.Host, log: log, envs: map[string]Env{}, streamsDone: make(chan struct{})}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, rt.handler)
@@ -66,6 +69,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close closes every environment the server holds and refuses new ones.
 // It returns the errors of the closes that failed, joined.
 func (s *Server) Close(ctx context.Context) error {
+	s.stopStreams()
 	s.mu.Lock()
 	s.closed = true
 	envs := s.envs
@@ -80,6 +84,9 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// stopStreams ends every event stream (at shutdown).
+func (s *Server) stopStreams() { s.stopOnce.Do(func() { close(s.streamsDone) }) }
 
 func (s *Server) isClosed() bool {
 	s.mu.Lock()

@@ -93,7 +93,7 @@ func TestLifecycleOverFake(t *testing.T) {
 		t.Fatalf("restart with missing image: %d %s", st, class)
 	}
 	c.must(200, "POST", "/v1/environments/demo/restart_with_config",
-		map[string]any{"config": map[string]any{"deployment": map[string]any{"image": "envhost/python:3.11"}}, "preserve_repo_state": false}, &info)
+		map[string]any{"config": map[string]any{"image": "envhost/python:3.11"}, "preserve_repo_state": false}, &info)
 	if info.Image != "envhost/python:3.11" {
 		t.Fatalf("restart_with_config: %+v", info)
 	}
@@ -171,6 +171,7 @@ func TestRequestValidation(t *testing.T) {
 		{"no command", "POST", "/v1/environments/demo/communicate", map[string]any{}, 400, ClassInvalidArgument},
 		{"bad check", "POST", "/v1/environments/demo/communicate", map[string]any{"command": "x", "check": "maybe"}, 400, ClassInvalidArgument},
 		{"empty argv", "POST", "/v1/environments/demo/execute", map[string]any{"command": []string{}}, 400, ClassInvalidArgument},
+		{"argv and shell", "POST", "/v1/environments/demo/execute", map[string]any{"command": []string{"ls"}, "shell": "ls"}, 400, ClassInvalidArgument},
 		{"bad base64", "POST", "/v1/environments/demo/write_file", FileContent{Path: "/x", Content: "!!", Encoding: "base64"}, 400, ClassInvalidArgument},
 		{"no image", "POST", "/v1/environments/demo/restart_with_image", map[string]any{}, 400, ClassInvalidArgument},
 		{"no config", "POST", "/v1/environments/demo/restart_with_config", map[string]any{}, 400, ClassInvalidArgument},

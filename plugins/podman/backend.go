@@ -44,6 +44,7 @@ type Backend struct {
 	uri      string
 	identity string
 	log      hclog.Logger
+	noEngine error // discovery found no engine: every call fails with it
 
 	mu   sync.Mutex
 	base context.Context // bindings connection shared by non-attach calls; nil until connected
@@ -53,29 +54,30 @@ type Backend struct {
 var _ sdk.Backend = (*Backend)(nil)
 
 // New returns a Podman backend. It does not contact the engine: a backend
-// whose engine is down is created, and its calls fail with sdk.ErrUnavailable
-// until the engine answers.
+// whose engine is down (or was not found) is created, and its calls fail with
+// sdk.ErrUnavailable until the engine answers. Only a malformed Options.URI
+// is an error.
 func New(opts Options) (*Backend, error) {
 	log := opts.Logger
 	if log == nil {
 		log = hclog.Default().Named(Name)
 	}
-	uri := opts.URI
-	if uri == "" {
-		var err error
-		uri, err = DiscoverURI(osEnv{})
-		if err != nil {
+	b := &Backend{identity: opts.Identity, log: log}
+	if b.identity == "" {
+		b.identity = osEnv{}.Getenv("CONTAINER_SSHKEY")
+	}
+	b.uri = opts.URI
+	if b.uri == "" {
+		// No engine found yet is not fatal: calls report it, and a socket
+		// that appears later is not picked up (restart the plugin).
+		b.uri, b.noEngine = DiscoverURI(osEnv{})
+	}
+	if b.noEngine == nil {
+		if err := checkURI(b.uri); err != nil {
 			return nil, err
 		}
 	}
-	if err := checkURI(uri); err != nil {
-		return nil, err
-	}
-	identity := opts.Identity
-	if identity == "" {
-		identity = osEnv{}.Getenv("CONTAINER_SSHKEY")
-	}
-	return &Backend{uri: uri, identity: identity, log: log}, nil
+	return b, nil
 }
 
 // URI returns the engine address the backend talks to.

@@ -74,6 +74,9 @@ func (b *Backend) attachConn(ctx context.Context) (cctx context.Context, release
 // dial opens a bindings connection and pings the service, bounded by ctx.
 // The returned context is used only for its values (see callCtx).
 func (b *Backend) dial(ctx context.Context) (context.Context, error) {
+	if b.noEngine != nil {
+		return nil, b.noEngine
+	}
 	c, err := bindings.NewConnectionWithIdentity(valuesless{ctx}, b.uri, b.identity, false)
 	if err != nil {
 		if ctx.Err() != nil {

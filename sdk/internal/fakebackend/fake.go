@@ -283,9 +283,19 @@ func orDiscard(w io.Writer) io.Writer {
 type PatternReader struct{ off int64 }
 
 func (r *PatternReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte((r.off + int64(i)) % 251)
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], patternTable[(r.off+int64(n))%251:])
 	}
-	r.off += int64(len(p))
-	return len(p), nil
+	r.off += int64(n)
+	return n, nil
 }
+
+// patternTable holds the pattern from every phase onward for at least 32 KiB.
+var patternTable = func() []byte {
+	b := make([]byte, 251+32<<10)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
+}()
