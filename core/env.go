@@ -11,6 +11,7 @@ import (
 	"maps"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -114,6 +115,7 @@ type Environment struct {
 	named    []string          // named sessions, reopened after restarts
 	pending  *snapshot         // repository snapshot not yet landed in a running container
 	lastErr  error
+	info     atomic.Pointer[envInfo]
 }
 
 // New returns an environment for cfg (defaults filled in, validated). It
@@ -144,6 +146,7 @@ func New(cfg Config, opts ...Option) (*Environment, error) {
 	for _, o := range opts {
 		o(e)
 	}
+	e.publish()
 	if e.log == nil {
 		e.log = hclog.Default()
 	}
@@ -158,50 +161,23 @@ func New(cfg Config, opts ...Option) (*Environment, error) {
 func (e *Environment) Name() string { return e.name }
 
 // State reports the lifecycle state.
-func (e *Environment) State() State {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.state
-}
+func (e *Environment) State() State { return e.info.Load().state }
 
 // Err is the error of the last failed start or restart (nil after a success).
-func (e *Environment) Err() error {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.lastErr
-}
+func (e *Environment) Err() error { return e.info.Load().err }
 
 // Config returns a copy of the current config (its deployment is the one
 // of the running container, after restarts).
-func (e *Environment) Config() Config {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.cfg.Clone()
-}
+func (e *Environment) Config() Config { return e.info.Load().cfg.Clone() }
 
 // ContainerID is the current container's id ("" when none runs).
-func (e *Environment) ContainerID() string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if e.cur == nil {
-		return ""
-	}
-	return e.cur.containerID
-}
+func (e *Environment) ContainerID() string { return e.info.Load().containerID }
 
 // Image is the current deployment's image.
-func (e *Environment) Image() string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.cfg.Deployment.Image
-}
+func (e *Environment) Image() string { return e.info.Load().cfg.Deployment.Image }
 
 // BackendName is the current deployment's backend.
-func (e *Environment) BackendName() string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.cfg.Deployment.Backend
-}
+func (e *Environment) BackendName() string { return e.info.Load().cfg.Deployment.Backend }
 
 // RepoDir is the repository's path in the container ("" when no repo).
 func (e *Environment) RepoDir() string {
@@ -213,13 +189,35 @@ func (e *Environment) RepoDir() string {
 
 // PendingSnapshot is the host path of a repository snapshot that a failed
 // restart kept (the next restart with preserveRepoState restores it), or "".
-func (e *Environment) PendingSnapshot() string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if e.pending == nil {
-		return ""
+func (e *Environment) PendingSnapshot() string { return e.info.Load().pending }
+
+// envInfo is what the accessors report, published after every lifecycle
+// change so that they never wait for a lifecycle call (and are safe to use
+// from event handlers).
+type envInfo struct {
+	state       State
+	err         error
+	cfg         Config
+	containerID string
+	pending     string
+}
+
+// publish refreshes the accessors' view. Callers hold e.mu for writing.
+func (e *Environment) publish() {
+	in := &envInfo{state: e.state, err: e.lastErr, cfg: e.cfg.Clone()}
+	if e.cur != nil {
+		in.containerID = e.cur.containerID
 	}
-	return e.pending.path
+	if e.pending != nil {
+		in.pending = e.pending.path
+	}
+	e.info.Store(in)
+}
+
+// unlock publishes and releases e.mu.
+func (e *Environment) unlock() {
+	e.publish()
+	e.mu.Unlock()
 }
 
 // Env returns the variables set with SetEnvVariables.
@@ -235,7 +233,7 @@ func (e *Environment) Env() map[string]string {
 // post-startup commands. Each step is an event.
 func (e *Environment) Start(ctx context.Context) (err error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	switch e.state {
 	case StateClosed:
 		return ErrClosed
@@ -245,6 +243,7 @@ func (e *Environment) Start(ctx context.Context) (err error) {
 	end := e.step(StepStart, e.cfg.Deployment.Image)
 	defer func() { end(err, "") }()
 	e.state = StateStarting
+	e.publish()
 	d, err := e.bringUp(ctx, e.cfg.Deployment, repoFresh, nil)
 	if err != nil {
 		e.state, e.lastErr = StateFailed, err
@@ -259,7 +258,7 @@ func (e *Environment) Start(ctx context.Context) (err error) {
 // SetEnvVariables are applied again.
 func (e *Environment) HardReset(ctx context.Context) (err error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.state == StateClosed {
 		return ErrClosed
 	}
@@ -270,6 +269,7 @@ func (e *Environment) HardReset(ctx context.Context) (err error) {
 		e.cur = nil
 	}
 	e.state = StateStarting
+	e.publish()
 	d, err := e.bringUp(ctx, e.cfg.Deployment, repoFresh, nil)
 	if err != nil {
 		e.state, e.lastErr = StateFailed, err
@@ -286,7 +286,7 @@ func (e *Environment) HardReset(ctx context.Context) (err error) {
 // kept by a failed restart stays on the host; its path is logged.
 func (e *Environment) Close(ctx context.Context) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.state == StateClosed {
 		return nil
 	}
@@ -326,6 +326,14 @@ func (e *Environment) running() (*deployment, error) {
 // backend returns the opened backend of that name, opening it if needed.
 func (e *Environment) backend(ctx context.Context, name string) (Backend, error) {
 	if b, ok := e.backends[name]; ok {
+		// A plugin whose process died is started afresh, so that a restart
+		// or hard reset recovers from a plugin crash.
+		if r, ok := b.(relauncher); ok && r.Exited() {
+			e.log.Warn("backend plugin exited; relaunching", "backend", name)
+			if err := r.Relaunch(ctx); err != nil {
+				return nil, fmt.Errorf("relaunch backend %q: %w", name, err)
+			}
+		}
 		return b, nil
 	}
 	end := e.step(StepBackend, name)
@@ -336,6 +344,13 @@ func (e *Environment) backend(ctx context.Context, name string) (Backend, error)
 	}
 	e.backends[name] = b
 	return b, nil
+}
+
+// relauncher is a backend plugin that can be restarted after a crash
+// (*pluginhost.Plugin).
+type relauncher interface {
+	Exited() bool
+	Relaunch(ctx context.Context) error
 }
 
 // closeUnusedBackends ends the plugin processes no deployment uses.

@@ -52,8 +52,9 @@ type Event struct {
 // OK reports whether the event is not a failure.
 func (e Event) OK() bool { return e.Err == "" }
 
-// EventHandler receives events synchronously, in order. It must not call
-// back into the Environment's lifecycle methods.
+// EventHandler receives events synchronously, in order. It may use the
+// Environment's accessors (State, ContainerID, ...) but must not call its
+// other methods, which wait for the step in progress.
 type EventHandler func(Event)
 
 // hub fans events out to handlers and subscribers.

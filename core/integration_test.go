@@ -250,7 +250,7 @@ func testRestartNoPreserve(t *testing.T, backend string) {
 	repo, head := gitRepo(t)
 	e, _ := startReal(t, realConfig(t, backend, &RepoConfig{Path: repo}))
 	dirtyRepo(t, e)
-	sh(t, e, "git commit -qm local")
+	sh(t, e, "git -c user.name=t -c user.email=t@example.com commit -qm local")
 	if err := e.RestartWithImage(context.Background(), testenv.ImagePy313, false); err != nil {
 		t.Fatal(err)
 	}

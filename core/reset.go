@@ -13,7 +13,7 @@ import (
 // with RepoConfig.Reset. The container and its other state are kept.
 func (e *Environment) Reset(ctx context.Context) (err error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	d, err := e.running()
 	if err != nil {
 		return err

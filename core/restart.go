@@ -52,7 +52,7 @@ func (e *Environment) RestartWithConfig(ctx context.Context, dep DeploymentConfi
 // backend-specific code.
 func (e *Environment) restart(ctx context.Context, next func(DeploymentConfig) DeploymentConfig, preserve bool) (err error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if e.state == StateClosed {
 		return ErrClosed
 	}
@@ -95,6 +95,7 @@ func (e *Environment) restart(ctx context.Context, next func(DeploymentConfig) D
 
 	if e.keepOld && old != nil {
 		e.state = StateRestarting
+		e.publish()
 		d, err := e.launch(ctx, b, dep, mode, snap)
 		if err != nil {
 			// Instant rollback: the old container never stopped.
@@ -125,6 +126,7 @@ func (e *Environment) restart(ctx context.Context, next func(DeploymentConfig) D
 		e.pending = snap // kept until it lands in a running container
 	}
 	e.state = StateRestarting
+	e.publish()
 	d, err := e.launch(ctx, b, dep, mode, snap)
 	if err != nil {
 		e.state, e.lastErr = StateFailed, err

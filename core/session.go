@@ -174,7 +174,7 @@ func (e *Environment) OpenSession(ctx context.Context, name string) error {
 		return errors.New("open session: a named session needs a name")
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	d, err := e.running()
 	if err != nil {
 		return err
@@ -196,7 +196,7 @@ func (e *Environment) OpenSession(ctx context.Context, name string) error {
 // CloseSession closes a named session.
 func (e *Environment) CloseSession(ctx context.Context, name string) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	if !slices.Contains(e.named, name) {
 		return fmt.Errorf("close session: %w %q", ErrNoSession, name)
 	}
@@ -233,7 +233,7 @@ func (e *Environment) SetEnvVariables(ctx context.Context, vars map[string]strin
 		}
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	defer e.unlock()
 	maps.Copy(e.envVars, vars)
 	if e.cur == nil || len(keys) == 0 {
 		return nil

@@ -13,6 +13,9 @@ import (
 // (Communicate and Execute).
 var ErrTimeout = shell.ErrTimeout
 
+// ErrInterrupted matches the error of a command stopped by Interrupt.
+var ErrInterrupted = shell.ErrInterrupted
+
 // ErrSessionClosed matches the error of a command sent to a closed session.
 var ErrSessionClosed = shell.ErrClosed
 

@@ -27,7 +27,7 @@ func (e *Environment) takeSnapshot(ctx context.Context, d *deployment, repoDir s
 		}
 		end(err, detail)
 	}()
-	f, err := os.CreateTemp(e.snapshotDir, "envhost-"+containerName(e.name)+"-repo-*.tar")
+	f, err := os.CreateTemp(e.snapshotDir, "envhost-snapshot-*.tar")
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w", repoDir, err)
 	}

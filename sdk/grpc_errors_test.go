@@ -31,7 +31,7 @@ func TestStatusRoundTripKeepsClassAndMessage(t *testing.T) {
 
 func TestStatusContextErrors(t *testing.T) {
 	for orig, want := range map[error]error{
-		context.Canceled:                                ErrCanceled,
+		context.Canceled: ErrCanceled,
 		fmt.Errorf("pull: %w", context.DeadlineExceeded): ErrDeadlineExceeded,
 	} {
 		back := fromStatus(context.Background(), nil, "op", toStatus(orig))

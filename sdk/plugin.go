@@ -81,10 +81,12 @@ func GRPCServerOptions() []grpc.ServerOption {
 // GRPCDialOptions are the options the host dials a plugin with, matching
 // GRPCServerOptions.
 func GRPCDialOptions() []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithDefaultCallOptions(
-		grpc.MaxCallRecvMsgSize(MaxMessageSize),
-		grpc.MaxCallSendMsgSize(MaxMessageSize),
-	)}
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(MaxMessageSize),
+			grpc.MaxCallSendMsgSize(MaxMessageSize),
+		),
+	}
 }
 
 // ServeOption tunes Serve.

@@ -17,6 +17,9 @@ import (
 type CoreHost struct {
 	// Logger for the environments; nil means hclog.Default().
 	Logger hclog.Logger
+	// PluginDirs are searched for backend plugins before the config's
+	// plugin_dirs and the default places.
+	PluginDirs []string
 	// Options are added to every core.New call (snapshot dir, ...).
 	Options []core.Option
 }
@@ -34,6 +37,7 @@ func (h *CoreHost) Create(ctx context.Context, id string, config json.RawMessage
 	if cfg.Name == "" {
 		cfg.Name = id
 	}
+	cfg.PluginDirs = append(append([]string(nil), h.PluginDirs...), cfg.PluginDirs...)
 	log := h.Logger
 	if log == nil {
 		log = hclog.Default()
@@ -175,7 +179,7 @@ type classedError struct {
 	output string
 }
 
-func (e *classedError) Error() string         { return e.err.Error() }
+func (e *classedError) Error() string { return e.err.Error() }
 func (e *classedError) Unwrap() []error {
 	if e.class == nil {
 		return []error{e.err}

@@ -17,12 +17,12 @@ var (
 	errFlagParse = errors.New("bad flags")
 )
 
-// newFlagSet returns a flag set that reports errors instead of exiting and
-// prints usage with the given function.
-func newFlagSet(name string, stderr io.Writer, usage func(w io.Writer)) *flag.FlagSet {
+// newFlagSet returns a flag set that reports errors to stderr instead of
+// exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { usage(stderr) }
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -40,14 +40,6 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, usage func(w 
 		return errFlagParse
 	}
 	return nil
-}
-
-// flagExit maps an error of the top-level flag parse to an exit code.
-func flagExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	return exitUsage
 }
 
 // commandUsage prints a subcommand's usage line, description and flags.

@@ -75,10 +75,13 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 // exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
-	fs := newFlagSet("envhost", stderr, func(w io.Writer) { mainUsage(w) })
+	fs := newFlagSet("envhost", stderr)
 	a.logOpts.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	if err := parseFlags(fs, args, stdout, mainUsage); err != nil {
+		return exitCode(err, stderr)
+	}
+	if err := a.logOpts.validate(); err != nil {
+		return exitCode(err, stderr)
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {

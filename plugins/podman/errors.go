@@ -38,7 +38,7 @@ func classify(err error, format string, args ...any) error {
 	if class == nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if sdk.Class(err) == class {
+	if errors.Is(err, class) {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return &classedError{class: class, msg: what + ": " + err.Error(), cause: err}
@@ -46,14 +46,14 @@ func classify(err error, format string, args ...any) error {
 
 // classOf returns the sdk class of an error from the bindings, or nil.
 func classOf(err error) error {
-	if c := sdk.Class(err); c != nil {
-		return c
-	}
 	switch {
 	case errors.Is(err, context.Canceled):
 		return sdk.ErrCanceled
 	case errors.Is(err, context.DeadlineExceeded):
 		return sdk.ErrDeadlineExceeded
+	}
+	if c := sdk.Class(err); c != nil {
+		return c
 	}
 	if code, ok := responseCode(err); ok {
 		if c := classOfCode(code, err.Error()); c != nil {

@@ -34,6 +34,9 @@ func need(t *testing.T, format string, args ...any) {
 // image returns the root-filesystem tarball scripts/images.sh caches.
 func image(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("extracts a 270 MB root file system")
+	}
 	if os.Geteuid() != 0 {
 		need(t, "the chroot backend needs root")
 	}

@@ -97,7 +97,7 @@ func extractEntry(root *os.Root, hdr *tar.Header, r io.Reader) error {
 		if err := root.Mkdir(name, mode); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
-	case tar.TypeReg, tar.TypeRegA: //nolint:staticcheck // old writers still emit TypeRegA
+	case tar.TypeReg: // the reader reports old TypeRegA entries as TypeReg
 		_ = root.Remove(name) // replace, never write through an old file or link
 		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 		if err != nil {

@@ -57,7 +57,7 @@ func (b *Backend) Create(ctx context.Context, spec sdk.Spec) (sdk.Container, err
 	m.Labels[sdk.LabelManaged] = "true"
 	if err := b.create(ctx, &m, imgDir, spec.Command); err != nil {
 		_ = b.remove(id, name)
-		return sdk.Container{}, fmt.Errorf("create container from %q: %w", spec.Image, err)
+		return sdk.Container{}, fmt.Errorf("container %s: %w", id, err)
 	}
 	b.log.Debug("container created", "id", id, "name", name, "overlay", m.Overlay)
 	return sdk.Container{ID: id, Name: name}, nil
@@ -76,7 +76,7 @@ func (b *Backend) create(ctx context.Context, m *meta, imgDir string, command []
 		if err != nil {
 			return err
 		}
-		err = r.MkdirAll(strings.TrimPrefix(filepath.Clean(m.WorkingDir), "/"), 0o755)
+		err = r.MkdirAll(inRoot(m.WorkingDir), 0o755)
 		r.Close()
 		if err != nil {
 			return sdk.Errorf(sdk.ErrInvalidArgument, "working dir %q: %v", m.WorkingDir, err)

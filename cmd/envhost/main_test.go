@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/envhost/envhost/internal/testenv"
+	"github.com/envhost/envhost/sdk"
+)
+
+// binDir holds the envhost and plugin binaries built by TestMain ("" in
+// -short mode, where the end-to-end scripts do not run).
+var binDir string
+
+// moduleRoot is the repository's root directory.
+var moduleRoot string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := func() int {
+		if testing.Short() {
+			return m.Run()
+		}
+		dir, err := os.MkdirTemp("", "envhost-bin-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		if err := buildBinaries(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		binDir = dir
+		os.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// buildBinaries builds envhost and both backend plugins into dir.
+func buildBinaries(dir string) error {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	moduleRoot = filepath.Dir(strings.TrimSpace(string(out)))
+	cmd := exec.Command("go", "build", "-o", dir+"/",
+		"./cmd/envhost",
+		"./plugins/docker/cmd/envhost-plugin-docker",
+		"./plugins/podman/cmd/envhost-plugin-podman")
+	cmd.Dir = moduleRoot
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build binaries: %v\n%s", err, stderr.String())
+	}
+	return nil
+}
+
+// TestScripts runs testdata/script/*.txtar against the built binaries, once
+// per engine: $BACKEND is docker or podman, $WORK/env.yaml is the backend's
+// example config (examples/<backend>.yaml) with a unique name ($ENVNAME), and
+// $WORK/demo-repo is the git repository it names.
+func TestScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end scripts need engines and built binaries; not in -short mode")
+	}
+	testenv.UseEngines(t)
+	for _, backend := range []string{"docker", "podman"} {
+		t.Run(backend, func(t *testing.T) {
+			testscript.Run(t, testscript.Params{
+				Dir:                 "testdata/script",
+				RequireExplicitExec: false,
+				Setup:               func(env *testscript.Env) error { return setupScript(env, backend) },
+				Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+					"containers": cmdContainers,
+				},
+				Deadline: time.Now().Add(15 * time.Minute),
+			})
+		})
+	}
+}
+
+func setupScript(env *testscript.Env, backend string) error {
+	for _, k := range []string{"DOCKER_HOST", "CONTAINER_HOST", "CONTAINERS_CONF", "CI"} {
+		if v := os.Getenv(k); v != "" {
+			env.Setenv(k, v)
+		}
+	}
+	env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	env.Setenv("BINDIR", binDir)
+	env.Setenv("BACKEND", backend)
+	env.Setenv("XDG_RUNTIME_DIR", filepath.Join(env.WorkDir, "run"))
+	env.Setenv("IMAGE311", testenv.ImagePy311)
+	env.Setenv("IMAGE313", testenv.ImagePy313)
+	name := fmt.Sprintf("ts-%s-%d", backend, time.Now().UnixNano()%1e9)
+	env.Setenv("ENVNAME", name)
+
+	example, err := os.ReadFile(filepath.Join(moduleRoot, "examples", backend+".yaml"))
+	if err != nil {
+		return err
+	}
+	cfg := strings.Replace(string(example), "\nname: demo\n", "\nname: "+name+"\n", 1)
+	if cfg == string(example) {
+		return fmt.Errorf("examples/%s.yaml: no `name: demo` line to replace", backend)
+	}
+	if err := os.WriteFile(filepath.Join(env.WorkDir, "env.yaml"), []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	return makeGitRepo(filepath.Join(env.WorkDir, "demo-repo"))
+}
+
+// makeGitRepo creates a small git repository with one commit.
+func makeGitRepo(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hello.py"), []byte("print('hello from the repo')\n"), 0o644); err != nil {
+		return err
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "."},
+		{"-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "initial"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return nil
+}
+
+// cmdContainers waits until the number of envhost containers of $BACKEND
+// carrying label KEY=VALUE is N (within 90s):
+//
+//	containers N io.envhost.env=$ENVNAME
+func cmdContainers(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: containers N LABEL=VALUE")
+	}
+	var want int
+	if _, err := fmt.Sscan(args[0], &want); err != nil {
+		ts.Fatalf("containers: count %q: %v", args[0], err)
+	}
+	key, value, ok := strings.Cut(args[1], "=")
+	if !ok {
+		ts.Fatalf("containers: want LABEL=VALUE, got %q", args[1])
+	}
+	e := &engine{backend: ts.Getenv("BACKEND")}
+	switch e.backend {
+	case "docker":
+		e.addr = ts.Getenv("DOCKER_HOST")
+	case "podman":
+		e.addr = ts.Getenv("CONTAINER_HOST")
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		list, err := e.listManaged(ctx, sdk.LabelManaged)
+		cancel()
+		ts.Check(err)
+		n := 0
+		for _, c := range list {
+			if c.Labels[key] == value {
+				n++
+			}
+		}
+		if n == want {
+			ts.Logf("%d %s container(s) with %s", n, e.backend, args[1])
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%d %s container(s) with %s, want %d", n, e.backend, args[1], want)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package podman_test
+
+const raceEnabled = true
