@@ -44,6 +44,18 @@ func (d *deployment) session(name string) (session, error) {
 	return s, nil
 }
 
+// closeSessions closes and forgets d's sessions.
+func (d *deployment) closeSessions(e *Environment) {
+	d.smu.Lock()
+	defer d.smu.Unlock()
+	for name, s := range d.sessions {
+		if err := s.Close(); err != nil {
+			e.log.Debug("closing session", "session", name, "error", err)
+		}
+		delete(d.sessions, name)
+	}
+}
+
 // repoMode says how a new container gets its repository.
 type repoMode int
 
@@ -128,6 +140,13 @@ func (e *Environment) create(ctx context.Context, b Backend, dep DeploymentConfi
 	}
 	c, err := b.Create(ctx, spec)
 	if err != nil {
+		// The engine may have made the container before the call gave up
+		// (a startup timeout, say): remove it by name, best effort.
+		rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if rerr := b.Remove(rctx, spec.Name, sdk.RemoveOptions{}); rerr != nil {
+			e.log.Debug("removing a container whose create failed", "name", spec.Name, "error", rerr)
+		}
 		return nil, fmt.Errorf("create container from %s: %w", dep.Image, err)
 	}
 	d.containerID, d.containerName = c.ID, c.Name
@@ -176,14 +195,7 @@ func (e *Environment) postStartup(ctx context.Context, d *deployment) (err error
 func (e *Environment) closeDeployment(d *deployment, remove, removeImage bool) (err error) {
 	end := e.step(StepClose, d.containerID)
 	defer func() { end(err, d.containerID) }()
-	d.smu.Lock()
-	for name, s := range d.sessions {
-		if cerr := s.Close(); cerr != nil {
-			e.log.Debug("closing session", "session", name, "error", cerr)
-		}
-		delete(d.sessions, name)
-	}
-	d.smu.Unlock()
+	d.closeSessions(e)
 	if !remove {
 		e.log.Info("container kept (remove_container: false)", "id", shortID(d.containerID))
 		return nil

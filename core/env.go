@@ -200,13 +200,14 @@ type envInfo struct {
 	cfg         Config
 	containerID string
 	pending     string
+	dep         *deployment
 }
 
 // publish refreshes the accessors' view. Callers hold e.mu for writing.
 func (e *Environment) publish() {
 	in := &envInfo{state: e.state, err: e.lastErr, cfg: e.cfg.Clone()}
 	if e.cur != nil {
-		in.containerID = e.cur.containerID
+		in.containerID, in.dep = e.cur.containerID, e.cur
 	}
 	if e.pending != nil {
 		in.pending = e.pending.path
@@ -280,11 +281,16 @@ func (e *Environment) HardReset(ctx context.Context) (err error) {
 	return nil
 }
 
-// Close closes the sessions, removes the container (unless the deployment
+// Close kills any command still running, closes the sessions, removes the container (unless the deployment
 // says remove_container: false; the image too with remove_image) and ends
 // the backend plugin processes. It is idempotent. A repository snapshot
 // kept by a failed restart stays on the host; its path is logged.
 func (e *Environment) Close(ctx context.Context) error {
+	// End the sessions first: a command still running (which holds the
+	// environment) is killed rather than waited for.
+	if d := e.info.Load().dep; d != nil {
+		d.closeSessions(e)
+	}
 	e.mu.Lock()
 	defer e.unlock()
 	if e.state == StateClosed {

@@ -501,3 +501,27 @@ func TestCloseIdempotentAndSubscribe(t *testing.T) {
 		t.Errorf("after close: %v", err)
 	}
 }
+
+func TestCloseKillsRunningCommand(t *testing.T) {
+	w := newFakeWorld(img1)
+	e := startFake(t, w, Config{Deployment: DeploymentConfig{Image: img1}})
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Communicate(context.Background(), "sleep 600", CommunicateOptions{Timeout: time.Hour})
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close(context.Background()) }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for the running command")
+	}
+	if err := <-done; !errors.Is(err, ErrSessionClosed) {
+		t.Errorf("running command: %v", err)
+	}
+}

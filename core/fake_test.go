@@ -296,8 +296,10 @@ func (b *fakeBackend) commands(id string) []string {
 // git clone, export...) against the fake container's files, and records
 // every command.
 type fakeSession struct {
-	b  *fakeBackend
-	id string
+	b      *fakeBackend
+	id     string
+	closed chan struct{}
+	once   sync.Once
 }
 
 func (b *fakeBackend) openSession(_ context.Context, _ sdk.Backend, id string, spec sessionSpec) (session, error) {
@@ -308,7 +310,7 @@ func (b *fakeBackend) openSession(_ context.Context, _ sdk.Backend, id string, s
 	}
 	c := b.containers[id]
 	c.envs = append(c.envs, maps.Clone(spec.env))
-	return &fakeSession{b: b, id: id}, nil
+	return &fakeSession{b: b, id: id, closed: make(chan struct{})}, nil
 }
 
 func unq(s string) string { return strings.Trim(s, `'"`) }
@@ -340,8 +342,12 @@ func (s *fakeSession) Run(ctx context.Context, cmd string, timeout time.Duration
 			return Result{ExitCode: 1}, nil
 		}
 	case strings.HasPrefix(cmd, "sleep"):
+		b.mu.Unlock()
+		defer b.mu.Lock()
 		select {
 		case <-ctx.Done():
+		case <-s.closed:
+			return Result{Output: "partial"}, ErrSessionClosed
 		case <-time.After(timeout):
 		}
 		return Result{Output: "partial"}, fmt.Errorf("after %s: %w", timeout, ErrTimeout)
@@ -356,7 +362,10 @@ func (s *fakeSession) Run(ctx context.Context, cmd string, timeout time.Duration
 }
 
 func (s *fakeSession) Interrupt(context.Context) error { return nil }
-func (s *fakeSession) Close() error                    { return nil }
+func (s *fakeSession) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return nil
+}
 
 // fakeEnv builds an environment over fake backends: "docker" (and
 // "podman") with the given images.

@@ -114,7 +114,7 @@ func realConfig(t *testing.T, backend string, repo *RepoConfig) Config {
 func startReal(t *testing.T, cfg Config, opts ...Option) (*Environment, *eventLog) {
 	t.Helper()
 	events := &eventLog{}
-	opts = append([]Option{WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: os.Stderr})), WithEventHandler(events.add), WithSnapshotDir(t.TempDir())}, opts...)
+	opts = append([]Option{WithLogger(testLogger(t)), WithEventHandler(events.add), WithSnapshotDir(t.TempDir())}, opts...)
 	e, err := New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -195,6 +195,37 @@ func TestIntegration(t *testing.T) {
 			t.Run("Parallel10", func(t *testing.T) { testParallel(t, backend, 10) })
 		})
 	}
+}
+
+// TestIntegrationCrossBackend restarts an environment from Docker onto
+// Podman mid-run, with its repository state and variables.
+func TestIntegrationCrossBackend(t *testing.T) {
+	needEngines(t)
+	repo, _ := gitRepo(t)
+	e, events := startReal(t, realConfig(t, "docker", &RepoConfig{Path: repo}))
+	ctx := context.Background()
+	if err := e.SetEnvVariables(ctx, map[string]string{"FOO": "carried"}); err != nil {
+		t.Fatal(err)
+	}
+	status := dirtyRepo(t, e)
+	mark := events.mark()
+	dep := DeploymentConfig{Backend: "podman", Image: testenv.ImagePy313, Pull: sdk.PullNever}
+	if err := e.RestartWithConfig(ctx, dep, true); err != nil {
+		t.Fatal(err)
+	}
+	if e.BackendName() != "podman" || pythonVersion(t, e) != "3.13" {
+		t.Fatalf("backend %s", e.BackendName())
+	}
+	checkDirtyState(t, e, status)
+	if got := sh(t, e, "echo $FOO; cat /tmp/post.log"); got != "carried\nstarted" {
+		t.Errorf("env and post-startup after the backend switch: %q", got)
+	}
+	logRestartDurations(t, events, mark)
+	// And back.
+	if err := e.RestartWithConfig(ctx, DeploymentConfig{Backend: "docker", Image: testenv.ImagePy311, Pull: sdk.PullNever}, true); err != nil {
+		t.Fatal(err)
+	}
+	checkDirtyState(t, e, status)
 }
 
 // testSeedRestart is the seed's scenario: start on Python 3.11 with a
@@ -371,7 +402,7 @@ func testTimeoutInterrupt(t *testing.T, backend string) {
 }
 
 func testRepoKinds(t *testing.T, backend string) {
-	repo, head := gitRepo(t)
+	repo, _ := gitRepo(t)
 	ctx := context.Background()
 	t.Run("GitURL", func(t *testing.T) {
 		bare := filepath.Join(t.TempDir(), "proj.git")
@@ -399,7 +430,6 @@ func testRepoKinds(t *testing.T, backend string) {
 		if got := sh(t, e, "pwd; git rev-parse HEAD"); got != "/testbed\n"+strings.TrimSpace(git(t, repo, "rev-parse", "HEAD")) {
 			t.Errorf("pre-existing repo: %q", got)
 		}
-		_ = head
 	})
 }
 
@@ -483,4 +513,16 @@ func testParallel(t *testing.T, backend string, n int) {
 		t.Error(err)
 	}
 	t.Logf("%d environments on %s started, used and closed in parallel in %s", n, backend, time.Since(start).Round(time.Millisecond))
+}
+
+// testLogger sends warnings and errors to the test log.
+func testLogger(t *testing.T) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: tlog{t}, DisableTime: true})
+}
+
+type tlog struct{ t *testing.T }
+
+func (w tlog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -33,20 +33,19 @@ func build(t *testing.T) string {
 	return dir
 }
 
-// runExample runs one example binary against backend and returns its output,
-// failing t when it exits non-zero.
-func runExample(t *testing.T, bin, backend, pluginDir string) string {
+// runExample runs one example binary and returns its output, failing t
+// when it exits non-zero.
+func runExample(t *testing.T, bin string, args []string, env ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-backend", backend, "-plugin-dir", pluginDir,
-		"-image-from", testenv.ImagePy311, "-image-to", testenv.ImagePy313)
-	cmd.Env = append(os.Environ(), "ENVHOST_BACKEND=") // the flag decides
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(append(os.Environ(), "ENVHOST_BACKEND="), env...) // the flags decide
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	t.Logf("%s -backend %s: %v\n%s", filepath.Base(bin), backend, time.Since(start).Round(time.Millisecond), out)
+	t.Logf("%s %v: %v\n%s", filepath.Base(bin), args, time.Since(start).Round(time.Millisecond), out)
 	if err != nil {
-		t.Fatalf("%s -backend %s: %v", filepath.Base(bin), backend, err)
+		t.Fatalf("%s %v: %v", filepath.Base(bin), args, err)
 	}
 	return string(out)
 }
@@ -65,6 +64,25 @@ func wantInOrder(t *testing.T, out string, patterns ...string) {
 	}
 }
 
+// wantRestartDeployment checks restart_deployment's story: Python 3.11 and
+// the uncommitted work, the restart with its snapshot and restore steps,
+// then Python 3.13 and the same work.
+func wantRestartDeployment(t *testing.T, out string) {
+	t.Helper()
+	wantInOrder(t, out,
+		`Initial Python: Python 3\.11\.`,
+		`(?m)^\s+M hello\.py$`, `(?m)^\s+\?\? notes\.txt$`,
+		`==> restart: image \S+`,
+		`(?m)^\s+snapshot\s+\S+`,
+		`(?m)^\s+restore\s+\S+`,
+		`restart done in`,
+		`New Python: Python 3\.13\.`,
+		`(?m)^\s+M hello\.py$`, `(?m)^\s+\?\? notes\.txt$`,
+		`hello\.py ends with: print\('edited before the restart'\)`,
+		`OK: Python 3\.11\.\d+ -> Python 3\.13\.\d+`,
+	)
+}
+
 // TestSeedExamples runs the two examples ported from the seed against
 // Docker and Podman: Python 3.11 before the restart, 3.13 after, and the
 // uncommitted work carried over by preserve_repo_state.
@@ -75,23 +93,12 @@ func TestSeedExamples(t *testing.T) {
 	testenv.UseEngines(t)
 	dir := build(t)
 	for _, backend := range []string{"docker", "podman"} {
+		args := []string{"-backend", backend, "-plugin-dir", dir, "-image-from", testenv.ImagePy311, "-image-to", testenv.ImagePy313}
 		t.Run(backend+"/restart_deployment", func(t *testing.T) {
-			out := runExample(t, filepath.Join(dir, "restart_deployment"), backend, dir)
-			wantInOrder(t, out,
-				`Initial Python: Python 3\.11\.`,
-				`(?m)^\s+M hello\.py$`, `(?m)^\s+\?\? notes\.txt$`,
-				`==> restart: image envhost/python:3\.13`,
-				`(?m)^\s+snapshot\s+\S+`,
-				`(?m)^\s+restore\s+\S+`,
-				`restart done in`,
-				`New Python: Python 3\.13\.`,
-				`(?m)^\s+M hello\.py$`, `(?m)^\s+\?\? notes\.txt$`,
-				`hello\.py ends with: print\('edited before the restart'\)`,
-				`OK: Python 3\.11\.\d+ -> Python 3\.13\.\d+`,
-			)
+			wantRestartDeployment(t, runExample(t, filepath.Join(dir, "restart_deployment"), args))
 		})
 		t.Run(backend+"/agent_with_restart", func(t *testing.T) {
-			out := runExample(t, filepath.Join(dir, "agent_with_restart"), backend, dir)
+			out := runExample(t, filepath.Join(dir, "agent_with_restart"), args)
 			wantInOrder(t, out,
 				`Python 3\.11\.`,
 				`needs_python_3_13: restarting on envhost/python:3\.13`,
@@ -102,4 +109,50 @@ func TestSeedExamples(t *testing.T) {
 			)
 		})
 	}
+}
+
+// TestSeedExampleOnChroot runs restart_deployment on the third-party
+// example backend (examples/backend-minimal), found as a plugin like any
+// other: bookworm's root file system, then trixie's. It needs root and the
+// tarballs scripts/images.sh caches; without them it skips, or fails in CI.
+func TestSeedExampleOnChroot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs an example on the chroot backend")
+	}
+	need := t.Skipf
+	if testenv.InCI() {
+		need = t.Fatalf
+	}
+	if os.Geteuid() != 0 {
+		need("the chroot backend needs root")
+	}
+	cache := os.Getenv("ENVHOST_CACHE_DIR")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache", "envhost")
+	}
+	from, to := filepath.Join(cache, "rootfs-bookworm.tar"), filepath.Join(cache, "rootfs-trixie.tar")
+	for _, tarball := range []string{from, to} {
+		if _, err := os.Stat(tarball); err != nil {
+			need("root-filesystem tarball missing: %v; build it with `scripts/images.sh rootfs`", err)
+		}
+	}
+	dir := t.TempDir()
+	for name, pkg := range map[string]string{
+		"envhost-plugin-chroot": module + "/examples/backend-minimal/cmd/envhost-plugin-chroot",
+		"restart_deployment":    module + "/examples/restart_deployment",
+	} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	state, err := os.MkdirTemp("", "envhost-chroot-example-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(state) })
+	out := runExample(t, filepath.Join(dir, "restart_deployment"),
+		[]string{"-backend", "chroot", "-plugin-dir", dir, "-image-from", from, "-image-to", to},
+		"ENVHOST_CHROOT_DIR="+state)
+	wantRestartDeployment(t, out)
 }

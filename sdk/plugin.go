@@ -61,6 +61,9 @@ func (p *BackendPlugin) GRPCClient(ctx context.Context, _ *plugin.GRPCBroker, co
 // done should end when the server goes away; calls then fail with
 // ErrUnavailable. Most callers get one from go-plugin or sdktest instead.
 func NewGRPCClient(done context.Context, conn grpc.ClientConnInterface) Backend {
+	if done == nil {
+		done = context.Background()
+	}
 	return &grpcClient{rpc: backendpb.NewBackendClient(conn), done: done}
 }
 

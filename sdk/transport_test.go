@@ -101,7 +101,7 @@ func TestExecStdio(t *testing.T) {
 func TestExecLargeStreams(t *testing.T) {
 	_, b := newPair(t)
 	id := mustCreate(t, b)
-	const n = 10 << 20
+	const n = 5 << 20 // more than gRPC's default 4 MiB message limit
 	var out bytes.Buffer
 	code, err := b.Exec(context.Background(), sdk.ExecSpec{ContainerID: id, Cmd: []string{"yes", fmt.Sprint(n)}}, sdk.ExecIO{Stdout: &out})
 	if err != nil || code != 0 {
@@ -111,12 +111,12 @@ func TestExecLargeStreams(t *testing.T) {
 	if !bytes.Equal(out.Bytes(), want) {
 		t.Fatalf("stdout: %d bytes, not the %d-byte pattern", out.Len(), n)
 	}
-	// And 10 MiB of stdin echoed back.
+	// And as much stdin echoed back.
 	out.Reset()
 	code, err = b.Exec(context.Background(), sdk.ExecSpec{ContainerID: id, Cmd: []string{"cat"}},
 		sdk.ExecIO{Stdin: bytes.NewReader(want), Stdout: &out})
 	if err != nil || code != 0 || !bytes.Equal(out.Bytes(), want) {
-		t.Fatalf("cat 10 MiB: %d, %v, %d bytes back", code, err, out.Len())
+		t.Fatalf("cat 5 MiB: %d, %v, %d bytes back", code, err, out.Len())
 	}
 }
 
@@ -299,5 +299,19 @@ func TestInfo(t *testing.T) {
 	info, err := b.Info(context.Background())
 	if err != nil || info.Name != "fake" || !info.Has(sdk.CapExecKill) {
 		t.Fatalf("Info = %+v, %v", info, err)
+	}
+}
+
+func TestServerTakesMessagesOver4MiB(t *testing.T) {
+	// gRPC servers refuse messages over 4 MiB unless told otherwise; the
+	// plugin server is configured with sdk.GRPCServerOptions.
+	rec := &recorder{}
+	b := sdktest.InProcess(t, rec)
+	big := strings.Repeat("x", 6<<20)
+	if _, err := b.Create(context.Background(), sdk.Spec{Image: "img", Labels: map[string]string{"big": big}}); err != nil {
+		t.Fatalf("Create with a 6 MiB spec: %v", err)
+	}
+	if len(rec.spec.Labels["big"]) != len(big) {
+		t.Fatal("label lost")
 	}
 }

@@ -96,3 +96,14 @@ func (o *logOptions) logger(name string, w io.Writer) hclog.Logger {
 		JSONFormat: o.format == "json",
 	})
 }
+
+// quietLogger is logger, but at warn level when the level asked for is
+// info: for plugin processes started only to ask something, whose start and
+// exit lines would be noise.
+func (o *logOptions) quietLogger(name string, w io.Writer) hclog.Logger {
+	l := o.logger(name, w)
+	if l.GetLevel() == hclog.Info {
+		l.SetLevel(hclog.Warn)
+	}
+	return l
+}

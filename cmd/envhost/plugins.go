@@ -123,7 +123,7 @@ func pluginsCmd(ctx context.Context, a *app, args []string) error {
 	if err := a.logOpts.validate(); err != nil {
 		return err
 	}
-	log := a.logOpts.logger("envhost", a.stderr)
+	log := a.logOpts.quietLogger("envhost", a.stderr)
 	found := findPlugins(dirs)
 	if len(found) == 0 {
 		return fmt.Errorf("no backend plugin (%s*) found in %s", pluginPrefix, strings.Join(pluginDirs(dirs), string(os.PathListSeparator)))

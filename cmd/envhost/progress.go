@@ -111,7 +111,7 @@ func (p *progress) pull(ev core.Event) {
 		}
 		p.lastLog = time.Now()
 		if total > 0 {
-			p.log.Info("pulling image", "status", pr.Status, "done", fmt.Sprintf("%d%%", cur*100/total), "bytes", cur, "total", total)
+			p.log.Info("pulling image", "status", pr.Status, "percent", cur*100/total, "bytes", cur, "total", total)
 		} else {
 			p.log.Info("pulling image", "status", pr.Status)
 		}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/envhost/envhost/core"
 	"github.com/envhost/envhost/core/shell"
 )
@@ -67,10 +65,9 @@ func runCmd(ctx context.Context, a *app, args []string) error {
 	log := a.logOpts.logger("envhost", a.stderr)
 	tty := a.logOpts.format == "text" && isTerminal(a.stderr)
 	envLog := log
-	if tty && log.GetLevel() == hclog.Info {
+	if tty {
 		// The progress line reports the steps; keep warnings and errors.
-		envLog = a.logOpts.logger("envhost", a.stderr)
-		envLog.SetLevel(hclog.Warn)
+		envLog = a.logOpts.quietLogger("envhost", a.stderr)
 	}
 	prog := newProgress(a.stderr, tty, log)
 	env, err := core.New(cfg, core.WithLogger(envLog), core.WithEventHandler(prog.handle))
@@ -117,16 +114,18 @@ func runCmd(ctx context.Context, a *app, args []string) error {
 }
 
 // commandLine turns run's CMD arguments into shell text: one argument is
-// taken as it is, several are quoted.
+// taken as it is, several are quoted. It runs in a subshell, so that an
+// `exit N` ends the command with status N rather than the session's shell.
 func commandLine(args []string) string {
-	if len(args) == 1 {
-		return args[0]
+	text := args[0]
+	if len(args) > 1 {
+		q := make([]string, len(args))
+		for i, a := range args {
+			q[i] = shell.Quote(a)
+		}
+		text = strings.Join(q, " ")
 	}
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = shell.Quote(a)
-	}
-	return strings.Join(q, " ")
+	return "(\n" + text + "\n)"
 }
 
 // writeOutput prints the command's output, ending it with a newline when

@@ -2,7 +2,6 @@ package pluginhost
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -57,7 +56,27 @@ type instance struct {
 	cmd     *exec.Cmd
 	stderr  *tailBuffer
 	pid     int
+	// sockDir holds the plugin's unix socket; go-plugin leaves the socket
+	// behind when the plugin is killed, so the host removes the directory.
+	sockDir string
 }
+
+// kill stops the process and removes its socket directory.
+func (in *instance) kill() {
+	in.client.Kill()
+	in.removeSockDir()
+}
+
+func (in *instance) removeSockDir() {
+	if in.sockDir != "" {
+		_ = os.RemoveAll(in.sockDir)
+		sockDirs.Delete(in.sockDir)
+	}
+}
+
+// sockDirs holds the socket directories of the instances started, for
+// CleanupAll.
+var sockDirs sync.Map
 
 var _ sdk.Backend = (*Plugin)(nil)
 
@@ -91,13 +110,21 @@ func (p *Plugin) start(ctx context.Context) (*instance, error) {
 	logger := p.opts.Logger.Named(p.name)
 	level := logger.GetLevel()
 	if level == hclog.NoLevel || level == hclog.Off {
-		level = hclog.Info
+		// Still log warnings: the end of stderr is quoted in crash errors.
+		level = hclog.Warn
+	}
+	sockDir, err := os.MkdirTemp("", "envhost-sock-")
+	if err != nil {
+		return nil, fmt.Errorf("plugin %q: socket directory: %w", p.name, err)
 	}
 	cmd := exec.Command(p.path)
-	cmd.Env = append(os.Environ(), "ENVHOST_PLUGIN_LOG_LEVEL="+level.String())
+	cmd.Env = append(os.Environ(),
+		"ENVHOST_PLUGIN_LOG_LEVEL="+level.String(),
+		plugin.EnvUnixSocketDir+"="+sockDir)
 	cmd.Env = append(cmd.Env, p.opts.Env...)
 	stdio := logger.StandardWriter(&hclog.StandardLoggerOptions{InferLevels: true})
-	in := &instance{cmd: cmd, stderr: newTailBuffer(4 << 10)}
+	in := &instance{cmd: cmd, stderr: newTailBuffer(4 << 10), sockDir: sockDir}
+	sockDirs.Store(sockDir, true)
 	in.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins,
@@ -109,7 +136,7 @@ func (p *Plugin) start(ctx context.Context) (*instance, error) {
 		Stderr:           in.stderr,
 		SyncStdout:       stdio,
 		SyncStderr:       stdio,
-		StartTimeout:     p.opts.StartTimeout,
+		StartTimeout:     startTimeout(ctx, p.opts.StartTimeout),
 		GRPCDialOptions:  sdk.GRPCDialOptions(),
 	})
 
@@ -136,17 +163,26 @@ func (p *Plugin) start(ctx context.Context) (*instance, error) {
 		}
 		ch <- result{backend: b}
 	}()
+	var r result
 	select {
 	case <-ctx.Done():
-		in.client.Kill()
-		return nil, fmt.Errorf("plugin %q (%s): start: %w", p.name, p.path, ctx.Err())
-	case r := <-ch:
-		if r.err != nil {
-			in.client.Kill()
-			return nil, p.startError(in, r.err)
-		}
-		in.backend = r.backend
+		// go-plugin holds its lock for the whole start, so Kill would wait
+		// for it: kill in the background once the start is over.
+		go func() {
+			<-ch
+			in.kill()
+		}()
+		return nil, p.startAborted(ctx)
+	case r = <-ch:
 	}
+	if r.err != nil {
+		in.kill()
+		if ctx.Err() != nil {
+			return nil, p.startAborted(ctx)
+		}
+		return nil, p.startError(in, r.err)
+	}
+	in.backend = r.backend
 	if rc := in.client.ReattachConfig(); rc != nil {
 		in.pid = rc.Pid
 	}
@@ -154,17 +190,25 @@ func (p *Plugin) start(ctx context.Context) (*instance, error) {
 	return in, nil
 }
 
-// startError describes a failed start: the plugin, the go-plugin error and
-// the end of the plugin's stderr.
+// startError describes a failed start: the plugin, what went wrong and,
+// when it said anything useful, the end of the plugin's stderr.
 func (p *Plugin) startError(in *instance, err error) error {
-	msg := fmt.Sprintf("plugin %q (%s) failed to start: %s", p.name, p.path, firstLines(err.Error()))
-	if errors.Is(err, os.ErrPermission) {
-		msg += " (is it executable?)"
+	gist := firstLines(err.Error())
+	hint := " (is it an envhost backend plugin built with sdk.Serve?)"
+	if rest, ok := strings.CutPrefix(err.Error(), "Unrecognized remote plugin message:"); ok {
+		line, _, _ := strings.Cut(rest, "\n")
+		if line = strings.TrimSpace(line); line == "" {
+			gist = "it wrote no go-plugin handshake on stdout"
+		} else {
+			gist = fmt.Sprintf("it wrote %q on stdout instead of the go-plugin handshake", line)
+		}
 	}
+	if strings.Contains(strings.ToLower(gist), "incompatible api version") {
+		hint = fmt.Sprintf(" (the host speaks backend protocol %d: rebuild the plugin against a matching envhost sdk)", sdk.ProtocolVersion)
+	}
+	msg := fmt.Sprintf("plugin %q (%s) failed to start: %s%s", p.name, p.path, gist, hint)
 	if tail := in.stderr.lastLines(3); tail != "" {
 		msg += "; its stderr ended with: " + tail
-	} else {
-		msg += " (is it an envhost backend plugin built with sdk.Serve?)"
 	}
 	return sdk.WithClass(sdk.ErrFailedPrecondition, msg)
 }
@@ -200,7 +244,7 @@ func (p *Plugin) Close() error {
 	p.closed = true
 	p.mu.Unlock()
 	if in != nil {
-		in.client.Kill()
+		in.kill()
 	}
 	return nil
 }
@@ -218,14 +262,21 @@ func (p *Plugin) Relaunch(ctx context.Context) error {
 	p.cur, p.closed = in, false
 	p.mu.Unlock()
 	if old != nil {
-		old.client.Kill()
+		old.kill()
 	}
 	return nil
 }
 
 // CleanupAll kills every plugin process started by Launch or Relaunch and
 // not yet closed. Call it when the host exits.
-func CleanupAll() { plugin.CleanupClients() }
+func CleanupAll() {
+	plugin.CleanupClients()
+	sockDirs.Range(func(k, _ any) bool {
+		_ = os.RemoveAll(k.(string))
+		sockDirs.Delete(k)
+		return true
+	})
+}
 
 // instance returns the current process, or the error every call gets when
 // it is gone.
@@ -244,6 +295,7 @@ func (p *Plugin) instance() (*instance, error) {
 
 // exitError reports that the plugin process of in has exited, and how.
 func (p *Plugin) exitError(in *instance) error {
+	in.removeSockDir()
 	how := "process gone"
 	// Safe: ProcessState is set before go-plugin marks the client exited.
 	if ps := in.cmd.ProcessState; ps != nil {
@@ -282,3 +334,31 @@ func firstLines(s string) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// startTimeout is d, or less when ctx ends sooner.
+func startTimeout(ctx context.Context, d time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < d {
+			return max(left, time.Millisecond)
+		}
+	}
+	return d
+}
+
+// startAborted returns the error of a start cut short by ctx.
+func (p *Plugin) startAborted(ctx context.Context) error {
+	return &startAborted{
+		msg:  fmt.Sprintf("plugin %q (%s): start: %v", p.name, p.path, ctx.Err()),
+		errs: []error{ctx.Err(), sdk.Class(ctx.Err())},
+	}
+}
+
+// startAborted is the error of a start cut short by its ctx: it matches
+// the context error and the matching sdk class.
+type startAborted struct {
+	msg  string
+	errs []error
+}
+
+func (e *startAborted) Error() string   { return e.msg }
+func (e *startAborted) Unwrap() []error { return e.errs }

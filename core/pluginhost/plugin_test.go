@@ -198,7 +198,8 @@ func startFails(t *testing.T, dir, name string, env ...string) error {
 	t.Helper()
 	start := time.Now()
 	_, err := pluginhost.Launch(t.Context(), name, pluginhost.Options{
-		Dirs: []string{dir}, StartTimeout: 3 * time.Second, Env: env,
+		Dirs: []string{dir}, StartTimeout: 3 * time.Second,
+		Env: append(env, "TESTPLUGIN_ROOT="+t.TempDir()),
 	})
 	if err == nil {
 		t.Fatal("Launch succeeded")
@@ -250,5 +251,49 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPluginTakesMessagesOver4MiB(t *testing.T) {
+	// sdk.Serve raises the server's 4 MiB default receive limit.
+	p := launch(t, nil)
+	big := strings.Repeat("x", 6<<20)
+	c, err := p.Create(t.Context(), sdk.Spec{Image: "present:1", Labels: map[string]string{"big": big}})
+	if err != nil {
+		t.Fatalf("Create with a 6 MiB spec: %v", err)
+	}
+	st, err := p.Inspect(t.Context(), c.ID)
+	if err != nil || len(st.Labels["big"]) != len(big) {
+		t.Fatalf("Inspect: %v, label of %d bytes", err, len(st.Labels["big"]))
+	}
+}
+
+func TestCleanupAll(t *testing.T) {
+	p := launch(t, nil)
+	pid := p.Pid()
+	pluginhost.CleanupAll()
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Fatalf("plugin process %d alive after CleanupAll", pid)
+	}
+	if _, err := p.Info(t.Context()); !errors.Is(err, sdk.ErrUnavailable) || !strings.Contains(err.Error(), "exited") {
+		t.Fatalf("Info after CleanupAll = %v", err)
+	}
+}
+
+func TestLaunchCancelled(t *testing.T) {
+	dir := t.TempDir()
+	silent := filepath.Join(dir, "envhost-plugin-silent")
+	if err := os.WriteFile(silent, []byte("#!/bin/sh\nexec sleep 60\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := pluginhost.Launch(ctx, "silent", pluginhost.Options{Dirs: []string{dir}})
+	if !errors.Is(err, sdk.ErrDeadlineExceeded) || !strings.Contains(err.Error(), silent) {
+		t.Fatalf("Launch = %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Launch took %v after its ctx ended", d)
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/envhost/envhost/sdk"
 )
@@ -22,6 +25,9 @@ func open(t *testing.T, tg target, opts Options) *Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
+	if opts.Logger == nil && os.Getenv("ENVHOST_TEST_LOG") != "" {
+		opts.Logger = hclog.New(&hclog.LoggerOptions{Name: t.Name(), Level: hclog.Debug, Output: os.Stderr, IncludeLocation: false})
+	}
 	s, err := Open(ctx, tg.b, tg.container, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -327,7 +333,7 @@ func testBehaviour(t *testing.T, tg target) {
 		if _, err := s.Run(t.Context(), "sleep 100", 300*time.Millisecond); !errors.Is(err, ErrTimeout) {
 			t.Fatalf("timeout: %v", err)
 		}
-		expect(t, s, `kill -0 $BG && echo alive; kill $BG`, "alive\n", 0)
+		expect(t, s, `kill -0 $BG && echo alive; kill $(jobs -pr) 2>/dev/null; wait`, "alive\n", 0)
 	})
 
 	t.Run("Serialized", func(t *testing.T) {

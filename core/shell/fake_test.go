@@ -30,6 +30,7 @@ func (l *localBackend) Exec(ctx context.Context, spec sdk.ExecSpec, stdio sdk.Ex
 	} else {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	}
+	cmd.WaitDelay = time.Second // a background job may hold stdout open
 	cmd.Stdout = orDiscard(stdio.Stdout)
 	cmd.Stderr = orDiscard(stdio.Stderr)
 	var stdin io.WriteCloser

@@ -144,6 +144,8 @@ func (s *Session) signal(p *pending, sig string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), signalTimeout)
 	defer cancel()
+	start := time.Now()
+	defer func() { s.log.Debug("signal sent", "signal", sig, "took", time.Since(start)) }()
 	var out bytes.Buffer
 	code, err := s.b.Exec(ctx, sdk.ExecSpec{
 		ContainerID: s.container,

@@ -31,6 +31,7 @@ func newBackend(t testing.TB) *docker.Backend {
 var suiteOpts = backendtest.Options{
 	Image:        testenv.ImagePy311,
 	MissingImage: "envhost.invalid/no-such-image:0",
+	Parallel:     true,
 }
 
 func TestConformanceDirect(t *testing.T) {
@@ -38,7 +39,15 @@ func TestConformanceDirect(t *testing.T) {
 }
 
 func TestConformanceGRPC(t *testing.T) {
-	backendtest.Run(t, func(t *testing.T) sdk.Backend { return sdktest.InProcess(t, newBackend(t)) }, suiteOpts)
+	opts := suiteOpts
+	if raceEnabled {
+		// Both ends of the gRPC transport run race-instrumented in this
+		// process (a few MB/s); TestConformancePlugin moves the full sizes
+		// through the same transport.
+		opts.Short = true
+		t.Log("race detector on: short payloads for the in-process gRPC run")
+	}
+	backendtest.Run(t, func(t *testing.T) sdk.Backend { return sdktest.InProcess(t, newBackend(t)) }, opts)
 }
 
 func TestImagesRunTheirPython(t *testing.T) {

@@ -7,12 +7,13 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/envhost/envhost/core/pluginhost"
 	"github.com/envhost/envhost/internal/testenv"
 	"github.com/envhost/envhost/sdk"
 	"github.com/envhost/envhost/sdk/backendtest"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 )
 
 var (
@@ -49,39 +50,27 @@ func pluginBinary(tb testing.TB) string {
 	return binDir
 }
 
-// launchPlugin starts the plugin binary as a real go-plugin process talking
-// to the test engine and returns the host's side of it.
+// launchPlugin starts the plugin binary as a real plugin process through
+// core/pluginhost, talking to the test engine, and returns it.
 func launchPlugin(tb testing.TB) sdk.Backend {
 	tb.Helper()
 	host := testenv.DockerHost(tb)
 	dir := pluginBinary(tb)
-	cmd := exec.Command(filepath.Join(dir, "envhost-plugin-docker"))
-	cmd.Env = append(os.Environ(), "DOCKER_HOST="+host)
-	c := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.VersionedPlugins,
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		GRPCDialOptions:  sdk.GRPCDialOptions(),
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn, Output: os.Stderr}),
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := pluginhost.Launch(ctx, "docker", pluginhost.Options{
+		Dirs:   []string{dir},
+		Env:    []string{"DOCKER_HOST=" + host},
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn, Output: os.Stderr}),
 	})
-	tb.Cleanup(c.Kill)
-	rpc, err := c.Client()
 	if err != nil {
-		tb.Fatalf("starting the plugin: %v", err)
+		tb.Fatalf("launching the docker plugin: %v", err)
 	}
-	raw, err := rpc.Dispense(sdk.PluginName)
-	if err != nil {
-		tb.Fatalf("dispensing the backend: %v", err)
+	tb.Cleanup(func() { _ = p.Close() })
+	if got := p.Path(); got != filepath.Join(dir, "envhost-plugin-docker") {
+		tb.Fatalf("launched %s, not the freshly built plugin", got)
 	}
-	b, ok := raw.(sdk.Backend)
-	if !ok {
-		tb.Fatalf("plugin dispensed %T, not an sdk.Backend", raw)
-	}
-	if _, err := b.Info(context.Background()); err != nil {
-		tb.Fatalf("plugin Info: %v", err)
-	}
-	return b
+	return p
 }
 
 func TestConformancePlugin(t *testing.T) {

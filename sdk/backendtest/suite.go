@@ -35,6 +35,9 @@ type Options struct {
 	Short bool
 	// Timeout bounds each case; zero means 5 minutes.
 	Timeout time.Duration
+	// Parallel runs the cases in parallel (t.Parallel), as many at a time
+	// as go test's -parallel flag allows. Every case is independent.
+	Parallel bool
 }
 
 // Labels the suite puts on every container it creates, on top of the
@@ -105,7 +108,12 @@ func Run(t *testing.T, newBackend func(t *testing.T) sdk.Backend, opts Options) 
 	}
 	s := &suite{newBackend: newBackend, opts: opts}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { c.run(t, s) })
+		t.Run(c.name, func(t *testing.T) {
+			if opts.Parallel {
+				t.Parallel()
+			}
+			c.run(t, s)
+		})
 	}
 }
 

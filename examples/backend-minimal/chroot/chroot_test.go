@@ -92,9 +92,11 @@ func options(t *testing.T) backendtest.Options {
 }
 
 // TestConformanceInProcess runs the suite against the backend behind the
-// real gRPC transport, inside the test process.
+// real gRPC transport, inside the test process: 50 MiB outputs and a
+// 200 MiB tree, unless under the race detector (about 3 minutes then).
 func TestConformanceInProcess(t *testing.T) {
 	opts := options(t)
+	opts.Short = raceEnabled
 	b, err := chroot.New(chroot.Options{StateDir: stateDir(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -71,6 +71,14 @@ func (b *Backend) create(ctx context.Context, m *meta, imgDir string, command []
 	if err := b.makeRootfs(ctx, m, imgDir); err != nil {
 		return err
 	}
+	// Shells need /proc (bash's /dev/fd and process substitution use it).
+	// It is the host's: a chroot shares the host's process table.
+	if err := os.MkdirAll(filepath.Join(root, "proc"), 0o555); err != nil {
+		return err
+	}
+	if err := syscall.Mount("proc", filepath.Join(root, "proc"), "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
 	if m.WorkingDir != "" {
 		r, err := os.OpenRoot(root)
 		if err != nil {

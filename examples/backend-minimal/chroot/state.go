@@ -62,8 +62,12 @@ func (b *Backend) remove(id, name string) error {
 	if done, ok := b.mains.LoadAndDelete(id); ok {
 		<-done.(chan struct{})
 	}
-	if err := syscall.Unmount(root, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOENT) {
-		return fmt.Errorf("remove %s: unmount: %w", id, err)
+	// /proc first: with a copied (not mounted) rootfs, RemoveAll must never
+	// walk into it.
+	for _, mnt := range []string{filepath.Join(root, "proc"), root} {
+		if err := syscall.Unmount(mnt, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOENT) {
+			return fmt.Errorf("remove %s: unmount %s: %w", id, mnt, err)
+		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove %s: %w", id, err)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package chroot_test
+
+const raceEnabled = false
