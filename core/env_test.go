@@ -92,9 +92,19 @@ func TestRestartPreserveFlow(t *testing.T) {
 	b.setFile(oldID, "/myrepo/a.txt", "edited\n")
 	b.setFile(oldID, "/myrepo/untracked.txt", "new\n")
 
-	mark := w.events.mark()
+	mark, calls := w.events.mark(), len(w.log.list())
 	if err := e.RestartWithImage(ctx, img2, true); err != nil {
 		t.Fatal(err)
+	}
+	// The engine sees: new image ensured, repo copied out, old removed, new created, repo copied in.
+	var seen []string
+	for _, c := range w.log.list()[calls:] {
+		if f := strings.Fields(c); f[1] != "Exec" {
+			seen = append(seen, f[1])
+		}
+	}
+	if got := strings.Join(seen, " "); got != "EnsureImage CopyOut Remove Create CopyIn" {
+		t.Errorf("backend calls: %s", got)
 	}
 	equalSteps(t, w.events.steps(mark), []string{
 		"restart:begin", "store_repo_ref:begin", "store_repo_ref:end", "ensure_image:begin", "ensure_image:end",
@@ -523,5 +533,32 @@ func TestCloseKillsRunningCommand(t *testing.T) {
 	}
 	if err := <-done; !errors.Is(err, ErrSessionClosed) {
 		t.Errorf("running command: %v", err)
+	}
+}
+
+func TestHardReset(t *testing.T) {
+	w := newFakeWorld(img1)
+	e := startFake(t, w, localCfg(t))
+	ctx := context.Background()
+	b := w.backends["docker"]
+	old := e.ContainerID()
+	b.setFile(old, "/myrepo/a.txt", "edited\n")
+	if err := e.SetEnvVariables(ctx, map[string]string{"K": "v"}); err != nil {
+		t.Fatal(err)
+	}
+	mark := w.events.mark()
+	if err := e.HardReset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	steps := w.events.steps(mark)
+	if steps[0] != "hard_reset:begin" || !slices.Contains(steps, "close:end") || !slices.Contains(steps, "post_startup:end") {
+		t.Errorf("steps: %v", steps)
+	}
+	live := b.live()
+	if e.ContainerID() == old || len(live) != 1 || live[0].envs[0]["K"] != "v" {
+		t.Fatalf("after hard reset: %s live %d", e.ContainerID(), len(live))
+	}
+	if got, _ := b.file(t, e.ContainerID(), "/myrepo/a.txt"); got != "hello\n" {
+		t.Errorf("repo not fresh: %q", got)
 	}
 }

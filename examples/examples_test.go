@@ -2,10 +2,12 @@ package examples_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,23 +16,44 @@ import (
 
 const module = "github.com/envhost/envhost"
 
-// build compiles the engine plugins and the two seed examples into one
-// directory, which is also the examples' -plugin-dir.
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// build compiles the engine plugins, the chroot example plugin and the two
+// seed examples, once, into one directory: the examples' -plugin-dir.
 func build(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	for name, pkg := range map[string]string{
-		"envhost-plugin-docker": module + "/plugins/docker/cmd/envhost-plugin-docker",
-		"envhost-plugin-podman": module + "/plugins/podman/cmd/envhost-plugin-podman",
-		"restart_deployment":    module + "/examples/restart_deployment",
-		"agent_with_restart":    module + "/examples/agent_with_restart",
-	} {
-		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "envhost-examples-bin-"); buildErr != nil {
+			return
 		}
+		var out []byte
+		out, buildErr = exec.Command("go", "build", "-o", binDir+"/",
+			module+"/plugins/docker/cmd/envhost-plugin-docker",
+			module+"/plugins/podman/cmd/envhost-plugin-podman",
+			module+"/examples/backend-minimal/cmd/envhost-plugin-chroot",
+			module+"/examples/restart_deployment",
+			module+"/examples/agent_with_restart",
+		).CombinedOutput()
+		if buildErr != nil {
+			buildErr = fmt.Errorf("go build: %w\n%s", buildErr, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return dir
+	return binDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 // runExample runs one example binary and returns its output, failing t
@@ -137,16 +160,13 @@ func TestSeedExampleOnChroot(t *testing.T) {
 			need("root-filesystem tarball missing: %v; build it with `scripts/images.sh rootfs`", err)
 		}
 	}
-	dir := t.TempDir()
-	for name, pkg := range map[string]string{
-		"envhost-plugin-chroot": module + "/examples/backend-minimal/cmd/envhost-plugin-chroot",
-		"restart_deployment":    module + "/examples/restart_deployment",
-	} {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
+	dir := build(t)
+	// On tmpfs where there is one: the backend extracts both tarballs there.
+	parent := ""
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		parent = "/dev/shm"
 	}
-	state, err := os.MkdirTemp("", "envhost-chroot-example-")
+	state, err := os.MkdirTemp(parent, "envhost-chroot-example-")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,12 +145,16 @@ func makeGitRepo(dir string) error {
 }
 
 // cmdContainers waits until the number of envhost containers of $BACKEND
-// carrying label KEY=VALUE is N (within 90s):
+// carrying label KEY=VALUE (and running, with -running) is N (within 90s):
 //
-//	containers N io.envhost.env=$ENVNAME
+//	containers [-running] N io.envhost.env=$ENVNAME
 func cmdContainers(ts *testscript.TestScript, neg bool, args []string) {
+	running := len(args) > 0 && args[0] == "-running"
+	if running {
+		args = args[1:]
+	}
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: containers N LABEL=VALUE")
+		ts.Fatalf("usage: containers [-running] N LABEL=VALUE")
 	}
 	var want int
 	if _, err := fmt.Sscan(args[0], &want); err != nil {
@@ -175,7 +179,7 @@ func cmdContainers(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		n := 0
 		for _, c := range list {
-			if c.Labels[key] == value {
+			if c.Labels[key] == value && (!running || c.State == "running") {
 				n++
 			}
 		}

@@ -19,6 +19,7 @@ import (
 type target struct {
 	b         sdk.Backend
 	container string
+	slack     time.Duration // added to time limits, for engines with slow execs
 }
 
 func open(t *testing.T, tg target, opts Options) *Session {
@@ -183,7 +184,7 @@ func testBehaviour(t *testing.T, tg target) {
 		if !errors.Is(err, ErrTimeout) {
 			t.Fatalf("sleep 100 with a 1s timeout: err %v, want ErrTimeout", err)
 		}
-		if d := time.Since(start); d > 5*time.Second {
+		if d := time.Since(start); d > 5*time.Second+tg.slack {
 			t.Errorf("timed out command took %v to return", d)
 		}
 		if r.Output != "before\n" || r.ExitCode != 130 {
@@ -214,6 +215,7 @@ func testBehaviour(t *testing.T, tg target) {
 			if name == "IgnoresSIGINT" || name == "Function" {
 				limit = 6 * time.Second // waits for SIGKILL rounds
 			}
+			limit += tg.slack
 			if d := time.Since(start); d > limit {
 				t.Errorf("Run(%q) returned after %v, want < %v", cmd, d, limit)
 			}

@@ -65,7 +65,9 @@ func TestDocker(t *testing.T) {
 }
 
 func TestPodman(t *testing.T) {
-	testBehaviour(t, container(t, podmanBackend(t)))
+	tg := container(t, podmanBackend(t))
+	tg.slack = 5 * time.Second // an exec takes about a second on Podman 4.3 here
+	testBehaviour(t, tg)
 }
 
 // TestEngineShellLeadsGroup checks what killScript relies on: the engines

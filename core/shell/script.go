@@ -3,6 +3,7 @@ package shell
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -18,11 +19,13 @@ func Quote(s string) string {
 const markerFD = "19"
 
 // initScript is the first input of the session's bash: merge stderr into
-// stdout, keep a private copy of stdout for markers, apply env and workdir,
-// then print the ready marker with the shell's pid and process group.
+// stdout, keep a private copy of stdout for markers, define the framing
+// helpers (see commandScript), apply env and workdir, then print the ready
+// marker with the shell's pid and process group.
 func initScript(env map[string]string, workDir string, nonceA, nonceB string) string {
 	var b strings.Builder
-	b.WriteString("exec 2>&1 " + markerFD + ">&1\n__eh_x=$-; set +x\n")
+	b.WriteString("exec 2>&1 " + markerFD + ">&1\n")
+	b.WriteString(helpers)
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
@@ -42,40 +45,45 @@ func initScript(env map[string]string, workDir string, nonceA, nonceB string) st
 	return b.String()
 }
 
-// commandScript runs cmd in the session's shell and prints the end marker
-// (nonceA+nonceB, a space, the exit status) to the marker fd.
+// helpers are the framing's shell functions and variables.
 //
-// The command runs through `. /proc/self/fd/18` (source, so `cd`, `export`,
-// `declare` and functions persist at global scope, as typed at a terminal),
-// whose text is `eval "$__eh_c"`, with stdin from /dev/null so that it cannot
-// eat the session's input, and without the marker fd.
+// __eh_r N reads the next command: exactly N bytes of the session's input
+// (read -N in the C locale counts bytes and, unlike the shell's own reading
+// of a pipe, reads in bulk). It arms the SIGINT trap and notes whether the
+// user had xtrace on.
 //
-// Interrupts: SIGINT reaches the shell too (see killScript), and its trap
-// `return`s out of the sourced command, loops included. When the signal
-// lands inside a shell function, that return only leaves the function, so
-// the trap also sets a DEBUG trap (inherited by functions under set -T) that
-// returns from every frame still inside the command before its next simple
-// command runs. Both are undone after the command. The INT trap is set again
-// before every command, as bash leaves a trap that returned marked running.
+// __eh_e A B ends a command: it prints the end marker A+B, a space and the
+// command's status to the marker fd, and undoes what an interrupt set up.
 //
-// The user's xtrace setting is switched off around the framing and restored
-// for the command, so `set -x` traces the user's commands only.
+// The SIGINT trap `return`s out of the sourced command (see commandScript),
+// loops included. A signal landing inside a shell function only leaves that
+// function, so the trap also sets a DEBUG trap (inherited by functions under
+// set -T) that returns from every frame still inside the command before its
+// next simple command runs. The INT trap is set again before every command,
+// as bash leaves a trap that returned marked as running.
+const helpers = `__eh_x=
+__eh_src='exec 18<&-; eval "$__eh_xon$__eh_c"'
+__eh_trap='[[ -n $__eh_in ]] && { __eh_unw=1; set -T; trap '\''[[ -n ${BASH_SOURCE[0]} ]] && return 130'\'' DEBUG; return 130; }'
+__eh_r() { IFS= LC_ALL=C read -r -N "$1" __eh_c; trap "$__eh_trap" INT; __eh_in=1; if [[ $__eh_x == *x* ]]; then __eh_xon='set -x; '; else __eh_xon=; fi; }
+__eh_e() { local s=$?; __eh_x=$-; set +x; if [[ -n $__eh_unw ]]; then trap - DEBUG; set +T; __eh_unw=; s=130; fi; __eh_in=; unset __eh_c __eh_xon; printf '%s%s %d\n' "$1" "$2" "$s" >&` + markerFD + `; }
+`
+
+// commandScript runs cmd in the session's shell and prints its end marker.
 //
-// The nonce is split in two arguments, so neither the command text (echoed
+// The command line reads cmd (sent right after it) with __eh_r, then runs
+// it through `. /proc/self/fd/18` (source, so `cd`, `export`, `declare` and
+// functions persist at global scope, as typed at a terminal) whose text is
+// `eval "$__eh_c"`; sourcing is what lets the SIGINT trap return out of the
+// whole command. The command's stdin is /dev/null, so it cannot eat the
+// session's input, and the marker fd is closed for it. __eh_e runs with
+// stderr discarded so that a user's `set -x` does not trace it; the user's
+// xtrace setting is restored for the next command by __eh_r.
+//
+// The nonce is split in two arguments, so neither the command line (echoed
 // by `set -v`) nor a trace line ever holds the marker.
 func commandScript(cmd, nonceA, nonceB string) string {
-	const (
-		unwind = `trap '[[ -n ${BASH_SOURCE[0]} ]] && return 130' DEBUG`
-		intr   = `[[ -n $__eh_in ]] && { __eh_unw=1; set -T; ` + unwind + `; return 130; }`
-	)
-	return "__eh_c=" + Quote(cmd) + "\n" +
-		"trap " + Quote(intr) + " INT; __eh_in=1; " +
-		"if [[ $__eh_x == *x* ]]; then __eh_xon='set -x; '; else __eh_xon=; fi; " +
-		`. /proc/self/fd/18 18<<<'exec 18<&-; eval "$__eh_xon$__eh_c"' </dev/null ` + markerFD + ">&-; " +
-		"{ __eh_s=$? __eh_x=$-; set +x; } 2>/dev/null; " +
-		"if [[ -n $__eh_unw ]]; then trap - DEBUG; set +T; __eh_unw=; __eh_s=130; fi; " +
-		"__eh_in=; unset __eh_c __eh_xon; " +
-		"printf '%s%s %d\\n' " + Quote(nonceA) + " " + Quote(nonceB) + ` "$__eh_s" >&` + markerFD + "\n"
+	return "__eh_r " + strconv.Itoa(len(cmd)) + "; . /proc/self/fd/18 18<<<$__eh_src </dev/null " + markerFD + ">&-; " +
+		"{ __eh_e " + nonceA + " " + nonceB + "; } 2>/dev/null\n" + cmd
 }
 
 // killScript signals a session's running command, run by a second exec as

@@ -65,6 +65,3 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 
 // Close releases the client's idle connections.
 func (b *Backend) Close() error { return b.cli.Close() }
-
-// Client returns the underlying moby client, for tests and tools.
-func (b *Backend) Client() *client.Client { return b.cli }
