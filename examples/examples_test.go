@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envhost/envhost/examples/backend-minimal/chroot"
 	"github.com/envhost/envhost/internal/testenv"
+	"github.com/envhost/envhost/sdk"
 )
 
 const module = "github.com/envhost/envhost"
@@ -170,7 +172,23 @@ func TestSeedExampleOnChroot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(state) })
+	t.Cleanup(func() {
+		// Containers a failed run left behind are mounts: remove them first.
+		b, err := chroot.New(chroot.Options{StateDir: state})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		ids, _ := b.List(context.Background())
+		for _, id := range ids {
+			t.Errorf("the example left container %s behind", id)
+			if err := b.Remove(context.Background(), id, sdk.RemoveOptions{}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		_ = os.RemoveAll(state)
+	})
 	out := runExample(t, filepath.Join(dir, "restart_deployment"),
 		[]string{"-backend", "chroot", "-plugin-dir", dir, "-image-from", from, "-image-to", to},
 		"ENVHOST_CHROOT_DIR="+state)

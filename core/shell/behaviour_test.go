@@ -75,6 +75,19 @@ func testBehaviour(t *testing.T, tg target) {
 		}
 	})
 
+	t.Run("BigAndUnicodeCommands", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, tg, Options{Env: map[string]string{"LC_ALL": "C.UTF-8"}})
+		expect(t, s, "echo 'héllo wörld ✓ 日本'", "héllo wörld ✓ 日本\n", 0)
+		body := strings.Repeat(strings.Repeat("x", 99)+"\n", 3000) // 300 kB
+		expect(t, s, "cat <<'EOF' | wc -c\n"+body+"EOF", "300000\n", 0)
+		r := run(t, s, "printf '%s' "+Quote(body))
+		if r.Output != body {
+			t.Errorf("300 kB round trip: got %d bytes", len(r.Output))
+		}
+		expect(t, s, "echo ok \\\nmore", "ok more\n", 0)
+	})
+
 	t.Run("StatePersists", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, tg, Options{})
@@ -194,12 +207,13 @@ func testBehaviour(t *testing.T, tg target) {
 	})
 
 	timeoutCases := map[string]string{
-		"Loop":          "for i in 1 2 3; do sleep 100; done; echo after",
-		"BuiltinLoop":   "while :; do :; done; echo after",
-		"Function":      "f() { sleep 100; echo in-f; }; f; echo after",
-		"Pipeline":      "sleep 100 | cat; echo after",
-		"Subshell":      "(sleep 100; echo in-sub); echo after",
-		"IgnoresSIGINT": `bash -c 'trap "" INT; sleep 100; echo survived'; echo after`,
+		"Loop":           "for i in 1 2 3; do sleep 100; done; echo after",
+		"BuiltinLoop":    "while :; do :; done; echo after",
+		"Function":       "f() { sleep 100; echo in-f; }; f; echo after",
+		"NestedFunction": "g() { sleep 100; echo in-g; }; f() { g; echo in-f; }; h() { f; echo in-h; }; h; echo after",
+		"Pipeline":       "sleep 100 | cat; echo after",
+		"Subshell":       "(sleep 100; echo in-sub); echo after",
+		"IgnoresSIGINT":  `bash -c 'trap "" INT; sleep 100; echo survived'; echo after`,
 	}
 	for name, cmd := range timeoutCases {
 		t.Run("Timeout"+name, func(t *testing.T) {
@@ -212,7 +226,7 @@ func testBehaviour(t *testing.T, tg target) {
 				t.Fatalf("Run(%q): err %v (output %q), want ErrTimeout", cmd, err, r.Output)
 			}
 			limit := 3 * time.Second
-			if name == "IgnoresSIGINT" || name == "Function" {
+			if name == "IgnoresSIGINT" {
 				limit = 6 * time.Second // waits for SIGKILL rounds
 			}
 			limit += tg.slack
@@ -224,6 +238,7 @@ func testBehaviour(t *testing.T, tg target) {
 			}
 			expect(t, s, "pwd", "/usr\n", 0)
 			expect(t, s, "sleep 0.2; echo fine", "fine\n", 0)
+			expect(t, s, "k() { echo k1; (exit 2); }; k; echo k2 $?", "k1\nk2 2\n", 0)
 		})
 	}
 

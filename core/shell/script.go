@@ -59,11 +59,11 @@ func initScript(env map[string]string, workDir string, nonceA, nonceB string) st
 // loops included. A signal landing inside a shell function only leaves that
 // function, so the trap also sets a DEBUG trap (inherited by functions under
 // set -T) that returns from every frame still inside the command before its
-// next simple command runs. The INT trap is set again before every command,
+// next simple command runs (but not in __eh_e). The INT trap is set again before every command,
 // as bash leaves a trap that returned marked as running.
 const helpers = `__eh_x=
 __eh_src='exec 18<&-; eval "$__eh_xon$__eh_c"'
-__eh_trap='[[ -n $__eh_in ]] && { __eh_unw=1; set -T; trap '\''[[ -n ${BASH_SOURCE[0]} ]] && return 130'\'' DEBUG; return 130; }'
+__eh_trap='[[ -n $__eh_in ]] && { __eh_unw=1; set -T; trap '\''[[ -n ${BASH_SOURCE[0]} && ${FUNCNAME[0]} != __eh_e ]] && return 130'\'' DEBUG; return 130; }'
 __eh_r() { IFS= LC_ALL=C read -r -N "$1" __eh_c; trap "$__eh_trap" INT; __eh_in=1; if [[ $__eh_x == *x* ]]; then __eh_xon='set -x; '; else __eh_xon=; fi; }
 __eh_e() { local s=$?; __eh_x=$-; set +x; if [[ -n $__eh_unw ]]; then trap - DEBUG; set +T; __eh_unw=; s=130; fi; __eh_in=; unset __eh_c __eh_xon; printf '%s%s %d\n' "$1" "$2" "$s" >&` + markerFD + `; }
 `

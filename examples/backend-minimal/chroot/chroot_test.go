@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 
+	"github.com/envhost/envhost/core/pluginhost"
 	"github.com/envhost/envhost/examples/backend-minimal/chroot"
 	"github.com/envhost/envhost/sdk"
 	"github.com/envhost/envhost/sdk/backendtest"
@@ -79,12 +79,31 @@ func stateDir(t *testing.T) string {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if state != "" {
-		if err := os.RemoveAll(state); err != nil {
+		if err := removeState(state); err != nil {
 			fmt.Fprintln(os.Stderr, "removing the test state dir:", err)
 			code = 1
 		}
 	}
 	os.Exit(code)
+}
+
+// removeState removes a state directory, first removing (unmounting) the
+// containers a failed test may have left in it.
+func removeState(dir string) error {
+	b, err := chroot.New(chroot.Options{StateDir: dir})
+	if err != nil {
+		return err
+	}
+	ids, err := b.List(context.Background())
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := b.Remove(context.Background(), id, sdk.RemoveOptions{}); err != nil {
+			return err
+		}
+	}
+	return os.RemoveAll(dir)
 }
 
 func options(t *testing.T) backendtest.Options {
@@ -104,38 +123,32 @@ func TestConformanceInProcess(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) sdk.Backend { return sdktest.InProcess(t, b) }, opts)
 }
 
-// TestConformancePlugin builds envhost-plugin-chroot and runs the suite
-// against it as a real plugin process, launched the way a host launches
-// one (go-plugin, the sdk's handshake). Short sizes: TestConformanceInProcess
-// already moves the big payloads through the same gRPC service.
+// TestConformancePlugin builds envhost-plugin-chroot into a directory and
+// runs the suite against it as a real plugin process, found and launched
+// by the host's plugin launcher like any backend. Short sizes:
+// TestConformanceInProcess already moves the big payloads through the same
+// gRPC service.
 func TestConformancePlugin(t *testing.T) {
 	opts := options(t)
 	opts.Short = true
-	bin := filepath.Join(t.TempDir(), "envhost-plugin-chroot")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/envhost-plugin-chroot").CombinedOutput(); err != nil {
+	dir := t.TempDir()
+	out, err := exec.Command("go", "build", "-o", dir+"/", "../cmd/envhost-plugin-chroot").CombinedOutput()
+	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "ENVHOST_CHROOT_DIR="+stateDir(t))
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.VersionedPlugins,
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		GRPCDialOptions:  sdk.GRPCDialOptions(),
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn, Output: os.Stderr}),
+	p, err := pluginhost.Launch(t.Context(), "chroot", pluginhost.Options{
+		Dirs:   []string{dir},
+		Env:    []string{"ENVHOST_CHROOT_DIR=" + stateDir(t)},
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn, Output: os.Stderr}),
 	})
-	t.Cleanup(client.Kill)
-	rpc, err := client.Client()
 	if err != nil {
-		t.Fatalf("launching %s: %v", bin, err)
+		t.Fatalf("launching the chroot plugin from %s: %v", dir, err)
 	}
-	raw, err := rpc.Dispense(sdk.PluginName)
-	if err != nil {
-		t.Fatalf("dispense: %v", err)
+	t.Cleanup(func() { _ = p.Close() })
+	if want := filepath.Join(dir, "envhost-plugin-chroot"); p.Path() != want {
+		t.Errorf("the host launched %s, want %s", p.Path(), want)
 	}
-	b := raw.(sdk.Backend)
-	backendtest.Run(t, func(*testing.T) sdk.Backend { return b }, opts)
+	backendtest.Run(t, func(*testing.T) sdk.Backend { return p }, opts)
 }
 
 // TestCopyInStaysInside checks that a hostile tar stream cannot write

@@ -117,3 +117,19 @@ func procsIn(root string) []int {
 	}
 	return pids
 }
+
+// List returns the ids of the containers in the state directory, for
+// cleaning up after a crash (Remove each).
+func (b *Backend) List(ctx context.Context) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(b.dir, "containers"))
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	ids := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.IsDir() && validID.MatchString(e.Name()) {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}

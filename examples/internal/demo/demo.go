@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -89,6 +90,9 @@ type Printer struct {
 	begin map[string]string // step -> detail of its begin event
 }
 
+// longID matches engine ids (64 hex digits), shown shortened as docker ps does.
+var longID = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+
 var wholeSteps = map[string]bool{core.StepStart: true, core.StepRestart: true, core.StepHardReset: true}
 
 // Handle is a core.EventHandler.
@@ -109,6 +113,7 @@ func (p *Printer) Handle(ev core.Event) {
 		if detail == "" {
 			detail = p.begin[ev.Step]
 		}
+		detail = longID.ReplaceAllStringFunc(detail, func(id string) string { return id[:12] })
 		switch {
 		case !ev.OK():
 			fmt.Fprintf(p.W, "    %-15s FAILED after %s: %s\n", ev.Step, Round(ev.Duration), ev.Err)
