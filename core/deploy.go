@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/envhost/envhost/sdk"
 )
 
@@ -138,20 +140,46 @@ func (e *Environment) create(ctx context.Context, b Backend, dep DeploymentConfi
 	if err != nil {
 		return nil, err
 	}
-	c, err := b.Create(ctx, spec)
+	c, err := createContainer(ctx, b, spec, e.log)
 	if err != nil {
-		// The engine may have made the container before the call gave up
-		// (a startup timeout, say): remove it by name, best effort.
-		rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if rerr := b.Remove(rctx, spec.Name, sdk.RemoveOptions{}); rerr != nil {
-			e.log.Debug("removing a container whose create failed", "name", spec.Name, "error", rerr)
-		}
 		return nil, fmt.Errorf("create container from %s: %w", dep.Image, err)
 	}
 	d.containerID, d.containerName = c.ID, c.Name
 	e.log.Info("container created", "id", shortID(c.ID), "name", c.Name, "image", dep.Image, "backend", dep.Backend)
 	return d, nil
+}
+
+// createContainer calls b.Create, giving up when ctx ends (a startup
+// timeout, say). The call itself is not cancelled: the engine might make
+// the container anyway, so when it returns late the container is removed,
+// and nothing leaks.
+func createContainer(ctx context.Context, b sdk.Backend, spec sdk.Spec, log hclog.Logger) (sdk.Container, error) {
+	type result struct {
+		c   sdk.Container
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		c, err := b.Create(context.WithoutCancel(ctx), spec)
+		ch <- result{c, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.c, r.err
+	case <-ctx.Done():
+		go func() {
+			r := <-ch
+			if r.err != nil {
+				return
+			}
+			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if err := b.Remove(rctx, r.c.ID, sdk.RemoveOptions{}); err != nil {
+				log.Warn("removing a container created after its start was abandoned", "id", shortID(r.c.ID), "error", err)
+			}
+		}()
+		return sdk.Container{}, ctx.Err()
+	}
 }
 
 // initDeployment waits for the container to run and opens the default

@@ -103,7 +103,6 @@ func (e *Environment) restart(ctx context.Context, next func(DeploymentConfig) D
 			if fresh {
 				snap.discard()
 			}
-			e.closeUnusedBackends()
 			return fmt.Errorf("restart: %w (rolled back: the old container is still current)", err)
 		}
 		if cerr := e.closeDeployment(old, old.cfg.ShouldRemoveContainer(), false); cerr != nil {
@@ -130,7 +129,6 @@ func (e *Environment) restart(ctx context.Context, next func(DeploymentConfig) D
 	d, err := e.launch(ctx, b, dep, mode, snap)
 	if err != nil {
 		e.state, e.lastErr = StateFailed, err
-		e.closeUnusedBackends()
 		if e.pending != nil {
 			return fmt.Errorf("restart: %w (no container runs now; the repository snapshot is kept at %s and a later restart with preserve_repo_state restores it)", err, e.pending.path)
 		}

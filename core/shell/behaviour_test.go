@@ -371,6 +371,20 @@ func testBehaviour(t *testing.T, tg target) {
 		wg.Wait()
 	})
 
+	t.Run("FramingRemoved", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, tg, Options{})
+		// Without its alias the session runs one command in a function,
+		// then restores the alias.
+		expect(t, s, "unalias -a; cd /tmp", "", 0)
+		expect(t, s, "echo $PWD; declare D=1", "/tmp\n", 0)
+		expect(t, s, "echo ${D-unset}; declare E=2", "unset\n", 0)
+		expect(t, s, "echo $E", "2\n", 0)
+		expect(t, s, "shopt -u expand_aliases", "", 0)
+		expect(t, s, "echo ok", "ok\n", 0)
+		expect(t, s, "echo ok", "ok\n", 0)
+	})
+
 	t.Run("StdoutRedirected", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, tg, Options{})

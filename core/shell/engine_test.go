@@ -2,6 +2,7 @@ package shell
 
 import (
 	"context"
+	"io"
 	"slices"
 	"testing"
 	"time"
@@ -126,3 +127,40 @@ func benchRoundTrip(b *testing.B, tg target) {
 func BenchmarkRoundTripLocal(b *testing.B) {
 	benchRoundTrip(b, target{b: &localBackend{}})
 }
+
+// BenchmarkRawEcho is the floor BenchmarkRoundTrip compares with: a bare
+// bash on the Docker exec stream answering `echo x`, without any framing.
+func BenchmarkRawEcho(b *testing.B) {
+	tg := container(b, dockerBackend(b))
+	pr, pw := io.Pipe()
+	lines := make(chan struct{}, 1)
+	out := writerFunc(func(p []byte) (int, error) {
+		for _, c := range p {
+			if c == '\n' {
+				lines <- struct{}{}
+			}
+		}
+		return len(p), nil
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = tg.b.Exec(context.Background(), sdk.ExecSpec{ContainerID: tg.container, Cmd: []string{"bash"}}, sdk.ExecIO{Stdin: pr, Stdout: out})
+	}()
+	defer func() { pw.Close(); <-done }()
+	durs := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		start := time.Now()
+		if _, err := io.WriteString(pw, "echo x\n"); err != nil {
+			b.Fatal(err)
+		}
+		<-lines
+		durs = append(durs, time.Since(start))
+	}
+	slices.Sort(durs)
+	b.ReportMetric(float64(durs[len(durs)/2].Microseconds())/1000, "p50-ms")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

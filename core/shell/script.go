@@ -3,7 +3,6 @@ package shell
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -45,45 +44,52 @@ func initScript(env map[string]string, workDir string, nonceA, nonceB string) st
 	return b.String()
 }
 
-// helpers are the framing's shell functions and variables.
+// helpers are the framing's shell functions, variables and alias.
 //
-// __eh_r N reads the next command: exactly N bytes of the session's input
-// (read -N in the C locale counts bytes and, unlike the shell's own reading
-// of a pipe, reads in bulk). It arms the SIGINT trap and notes whether the
-// user had xtrace on.
+// A command is sent as the line "__eh_E", then a 48-byte header (the
+// command's length in bytes as 16 decimal digits, then the two 16-hex-digit
+// halves of its nonce), then the command. The alias __eh_E expands to the
+// framing (see commandScript); bash reads the line it parses one byte at a
+// time from a pipe, which is slow, so that line is kept short and the rest
+// is read in bulk by `read -N` (in the C locale, so it counts bytes).
 //
-// __eh_e A B ends a command: it prints the end marker A+B, a space and the
-// command's status to the marker fd, and undoes what an interrupt set up.
+// __eh_r reads the header and the command, arms the SIGINT trap and notes
+// whether the user had xtrace on. __eh_e prints the end marker (the nonce's
+// halves joined, a space, the command's status) to the marker fd, and undoes
+// what an interrupt set up. The nonce is kept split while the command runs.
 //
-// The SIGINT trap `return`s out of the sourced command (see commandScript),
-// loops included. A signal landing inside a shell function only leaves that
-// function, so the trap also sets a DEBUG trap (inherited by functions under
-// set -T) that returns from every frame still inside the command before its
-// next simple command runs (but not in __eh_e). The INT trap is set again before every command,
-// as bash leaves a trap that returned marked as running.
+// The SIGINT trap returns out of the sourced command, loops included. A
+// signal landing inside a shell function only leaves that function, so the
+// trap also sets a DEBUG trap (inherited by functions under set -T) that
+// returns from every frame still inside the command before its next simple
+// command runs (but not in __eh_e). The INT trap is set again before every
+// command, as bash leaves a trap that returned marked as running.
+//
+// Should the user remove the alias or turn alias expansion off, the line
+// runs the function __eh_E instead: the command then runs inside a function
+// (so `declare` makes locals) once, and the alias is restored.
 const helpers = `__eh_x=
 __eh_src='exec 18<&-; eval "$__eh_xon$__eh_c"'
 __eh_trap='[[ -n $__eh_in ]] && { __eh_unw=1; set -T; trap '\''[[ -n ${BASH_SOURCE[0]} && ${FUNCNAME[0]} != __eh_e ]] && return 130'\'' DEBUG; return 130; }'
-__eh_r() { IFS= LC_ALL=C read -r -N "$1" __eh_c; trap "$__eh_trap" INT; __eh_in=1; if [[ $__eh_x == *x* ]]; then __eh_xon='set -x; '; else __eh_xon=; fi; }
-__eh_e() { local s=$?; __eh_x=$-; set +x; if [[ -n $__eh_unw ]]; then trap - DEBUG; set +T; __eh_unw=; s=130; fi; __eh_in=; unset __eh_c __eh_xon; printf '%s%s %d\n' "$1" "$2" "$s" >&` + markerFD + `; }
+__eh_al='__eh_r;. /proc/self/fd/18 18<<<$__eh_src </dev/null ` + markerFD + `>&-;{ __eh_e;} 2>/dev/null'
+__eh_r() { IFS= LC_ALL=C read -r -N 48 __eh_h; __eh_n=${__eh_h:16:16}-${__eh_h:32:16}; IFS= LC_ALL=C read -r -N $((10#${__eh_h:0:16})) __eh_c; __eh_h=; trap "$__eh_trap" INT; __eh_in=1; if [[ $__eh_x == *x* ]]; then __eh_xon='set -x; '; else __eh_xon=; fi; }
+__eh_e() { __eh_s=$? __eh_x=$-; if [[ $__eh_x == *x* ]]; then set +x; fi; if [[ -n $__eh_unw ]]; then trap - DEBUG; set +T; __eh_unw=; __eh_s=130; fi; __eh_in= __eh_c= __eh_xon=; printf '%s%s %d\n' "${__eh_n%-*}" "${__eh_n#*-}" "$__eh_s" >&` + markerFD + `; __eh_n=; }
+__eh_E() { shopt -s expand_aliases; alias __eh_E="$__eh_al"; __eh_r; . /proc/self/fd/18 18<<<$__eh_src </dev/null ` + markerFD + `>&-; { __eh_e; } 2>/dev/null; }
+shopt -s expand_aliases; alias __eh_E="$__eh_al"
 `
 
-// commandScript runs cmd in the session's shell and prints its end marker.
+// commandScript is what runs cmd in the session's shell and prints its end
+// marker: the line "__eh_E" and the header helpers describes, then cmd.
 //
-// The command line reads cmd (sent right after it) with __eh_r, then runs
-// it through `. /proc/self/fd/18` (source, so `cd`, `export`, `declare` and
-// functions persist at global scope, as typed at a terminal) whose text is
-// `eval "$__eh_c"`; sourcing is what lets the SIGINT trap return out of the
-// whole command. The command's stdin is /dev/null, so it cannot eat the
-// session's input, and the marker fd is closed for it. __eh_e runs with
+// The command runs through `. /proc/self/fd/18` (source, so `cd`, `export`,
+// `declare` and functions persist at global scope, as typed at a terminal)
+// whose text is `eval "$__eh_c"`; sourcing is what lets the SIGINT trap
+// return out of the whole command. Its stdin is /dev/null, so it cannot eat
+// the session's input, and the marker fd is closed for it. __eh_e runs with
 // stderr discarded so that a user's `set -x` does not trace it; the user's
 // xtrace setting is restored for the next command by __eh_r.
-//
-// The nonce is split in two arguments, so neither the command line (echoed
-// by `set -v`) nor a trace line ever holds the marker.
 func commandScript(cmd, nonceA, nonceB string) string {
-	return "__eh_r " + strconv.Itoa(len(cmd)) + "; . /proc/self/fd/18 18<<<$__eh_src </dev/null " + markerFD + ">&-; " +
-		"{ __eh_e " + nonceA + " " + nonceB + "; } 2>/dev/null\n" + cmd
+	return fmt.Sprintf("__eh_E\n%016d%s%s%s", len(cmd), nonceA, nonceB, cmd)
 }
 
 // killScript signals a session's running command, run by a second exec as

@@ -90,7 +90,7 @@ func run(f demo.Flags) error {
 	// The restart: close, create on the new image, init, restore the
 	// repository's working tree, post-startup. Each step is an event above.
 	if err := env.RestartWithImage(ctx, f.ImageTo, true); err != nil {
-		return fmt.Errorf("restart: %w", err)
+		return err
 	}
 
 	after, err := sh("python3 --version")

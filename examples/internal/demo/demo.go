@@ -73,9 +73,10 @@ func (f Flags) PluginDirs() []string {
 	return dirs
 }
 
-// Logger returns envhost's logger: warnings only, unless -v.
+// Logger returns envhost's logger: errors only (failed steps show as
+// events already), everything with -v.
 func (f Flags) Logger() hclog.Logger {
-	level := hclog.Warn
+	level := hclog.Error
 	if f.Verbose {
 		level = hclog.Debug
 	}
