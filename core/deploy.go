@@ -230,6 +230,13 @@ func (e *Environment) closeDeployment(d *deployment, remove, removeImage bool) (
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// A crashed plugin is relaunched so that the container still goes.
+	if r, ok := d.backend.(relauncher); ok && r.Exited() {
+		e.log.Warn("backend plugin exited; relaunching it to remove the container", "backend", d.backendName)
+		if err := r.Relaunch(ctx); err != nil {
+			return fmt.Errorf("remove container %s: relaunch backend %q: %w", shortID(d.containerID), d.backendName, err)
+		}
+	}
 	if err := d.backend.Remove(ctx, d.containerID, sdk.RemoveOptions{RemoveImage: removeImage}); err != nil {
 		return fmt.Errorf("remove container %s: %w", shortID(d.containerID), err)
 	}

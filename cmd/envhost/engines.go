@@ -87,13 +87,33 @@ func (e *engine) connect() error {
 	default:
 		return fmt.Errorf("%s=%s: %w", e.envVar, e.addr, errUnsupportedAddr)
 	}
-	e.client = &http.Client{Transport: tr, Timeout: 15 * time.Second}
+	e.client = &http.Client{Transport: tr}
 	return nil
 }
 
-// call does an API request and decodes a JSON answer into out (when not
-// nil). A non-2xx answer is an error with the engine's message.
+// Timeouts of engine API calls: most answer at once; Podman's info and a
+// busy engine's list or remove take seconds.
+const (
+	callTimeout     = 15 * time.Second
+	slowCallTimeout = 60 * time.Second
+)
+
+// call does an API request (within callTimeout) and decodes a JSON answer
+// into out (when not nil). A non-2xx answer is an *engineHTTPError.
 func (e *engine) call(ctx context.Context, method, path string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return e.do(ctx, method, path, out)
+}
+
+// callSlow is call with slowCallTimeout.
+func (e *engine) callSlow(ctx context.Context, method, path string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, slowCallTimeout)
+	defer cancel()
+	return e.do(ctx, method, path, out)
+}
+
+func (e *engine) do(ctx context.Context, method, path string, out any) error {
 	if err := e.connect(); err != nil {
 		return err
 	}
@@ -140,6 +160,8 @@ func (e *engine) ping(ctx context.Context) error {
 	if err := e.connect(); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "GET", e.base+"/_ping", nil)
 	if err != nil {
 		return err
@@ -182,14 +204,14 @@ type managedContainer struct {
 func (e *engine) listManaged(ctx context.Context, label string) ([]managedContainer, error) {
 	filters, _ := json.Marshal(map[string][]string{"label": {label + "=true"}})
 	var out []managedContainer
-	err := e.call(ctx, "GET", "/containers/json?all=1&filters="+url.QueryEscape(string(filters)), &out)
+	err := e.callSlow(ctx, "GET", "/containers/json?all=1&filters="+url.QueryEscape(string(filters)), &out)
 	return out, err
 }
 
 // removeContainer force-removes a container (and its anonymous volumes).
 // A container already gone is not an error.
 func (e *engine) removeContainer(ctx context.Context, id string) error {
-	err := e.call(ctx, "DELETE", "/containers/"+url.PathEscape(id)+"?force=1&v=1", nil)
+	err := e.callSlow(ctx, "DELETE", "/containers/"+url.PathEscape(id)+"?force=1&v=1", nil)
 	var he *engineHTTPError
 	if errors.As(err, &he) && he.status == http.StatusNotFound {
 		return nil

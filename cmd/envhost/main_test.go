@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,9 +44,28 @@ func TestMain(m *testing.M) {
 		}
 		binDir = dir
 		os.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+		defer killLeftovers(dir)
 		return m.Run()
 	}()
 	os.Exit(code)
+}
+
+// killLeftovers kills processes still running a binary of dir: plugin
+// processes orphaned when a script killed their envhost with SIGKILL (the
+// plugins do not notice their host's death).
+func killLeftovers(dir string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	for _, exe := range procs {
+		target, err := os.Readlink(exe)
+		if err != nil || !strings.HasPrefix(target, dir+"/") {
+			continue
+		}
+		var pid int
+		if _, err := fmt.Sscanf(exe, "/proc/%d/exe", &pid); err == nil && pid != os.Getpid() {
+			fmt.Fprintf(os.Stderr, "killing leftover process %d (%s)\n", pid, target)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
 
 // buildBinaries builds envhost and both backend plugins into dir.
@@ -69,7 +89,9 @@ func buildBinaries(dir string) error {
 }
 
 // TestScripts runs testdata/script/*.txtar against the built binaries, once
-// per engine: $BACKEND is docker or podman, $WORK/env.yaml is the backend's
+// per engine: $BACKEND is docker or podman (conditions [docker], [podman]),
+// $ENGINEVAR its address variable (DOCKER_HOST, CONTAINER_HOST) and
+// $ENGINEHOST the address, $WORK/env.yaml is the backend's
 // example config (examples/<backend>.yaml) with a unique name ($ENVNAME), and
 // $WORK/demo-repo is the git repository it names.
 func TestScripts(t *testing.T) {
@@ -83,6 +105,14 @@ func TestScripts(t *testing.T) {
 				Dir:                 "testdata/script",
 				RequireExplicitExec: false,
 				Setup:               func(env *testscript.Env) error { return setupScript(env, backend) },
+				// [docker] / [podman]: the engine this run is for.
+				Condition: func(cond string) (bool, error) {
+					switch cond {
+					case "docker", "podman":
+						return cond == backend, nil
+					}
+					return false, fmt.Errorf("unknown condition %q", cond)
+				},
 				Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 					"containers": cmdContainers,
 				},
@@ -101,6 +131,9 @@ func setupScript(env *testscript.Env, backend string) error {
 	env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	env.Setenv("BINDIR", binDir)
 	env.Setenv("BACKEND", backend)
+	engineVar := map[string]string{"docker": "DOCKER_HOST", "podman": "CONTAINER_HOST"}[backend]
+	env.Setenv("ENGINEVAR", engineVar)
+	env.Setenv("ENGINEHOST", os.Getenv(engineVar))
 	env.Setenv("XDG_RUNTIME_DIR", filepath.Join(env.WorkDir, "run"))
 	env.Setenv("IMAGE311", testenv.ImagePy311)
 	env.Setenv("IMAGE313", testenv.ImagePy313)

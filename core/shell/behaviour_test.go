@@ -302,6 +302,33 @@ func testBehaviour(t *testing.T, tg target) {
 		}
 	})
 
+	t.Run("ExitWithBackgroundJob", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, tg, Options{})
+		run(t, s, "sleep 100 &")
+		start := time.Now()
+		_, err := s.Run(t.Context(), "exit 4", 0)
+		if !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "code 4") {
+			t.Fatalf("exit 4: %v, want ErrClosed naming code 4", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("exit with a background job took %v", d)
+		}
+		if _, err := s.Run(t.Context(), "true", time.Second); !errors.Is(err, ErrClosed) {
+			t.Errorf("Run after exit: %v, want ErrClosed", err)
+		}
+	})
+
+	t.Run("ExitOnError", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, tg, Options{})
+		expect(t, s, "set -e", "", 0)
+		_, err := s.Run(t.Context(), "echo x; false; echo not reached", 10*time.Second)
+		if !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "code 1") {
+			t.Fatalf("set -e then false: %v, want ErrClosed naming code 1", err)
+		}
+	})
+
 	t.Run("Close", func(t *testing.T) {
 		t.Parallel()
 		s := open(t, tg, Options{})

@@ -67,3 +67,22 @@ func TestOpenNoBash(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestLocalUnkillable gives up a session whose command survives every
+// signal: the shell itself ignores SIGINT while a builtin loop runs.
+func TestLocalUnkillable(t *testing.T) {
+	defer func(g, r time.Duration, n int) { interruptGrace, killRetry, killRounds = g, r, n }(interruptGrace, killRetry, killRounds)
+	interruptGrace, killRetry, killRounds = 200*time.Millisecond, 200*time.Millisecond, 2
+	s := open(t, target{b: &localBackend{}}, Options{})
+	start := time.Now()
+	_, err := s.Run(t.Context(), "trap '' INT; while :; do :; done", 300*time.Millisecond)
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrClosed) {
+		t.Fatalf("unkillable command: %v, want ErrTimeout and ErrClosed", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("gave up after %v", d)
+	}
+	if _, err := s.Run(t.Context(), "true", time.Second); !errors.Is(err, ErrClosed) {
+		t.Errorf("Run after giving up: %v, want ErrClosed", err)
+	}
+}

@@ -183,12 +183,20 @@ func (s *Session) finish(p *pending, start time.Time) (Result, error) {
 		res.ExitCode = -1
 		return res, s.closedError()
 	}
-	code, err := strconv.Atoi(strings.TrimSpace(p.trailer))
-	if err != nil {
+	fields := strings.Fields(p.trailer)
+	code, err := 0, error(nil)
+	if len(fields) > 0 {
+		code, err = strconv.Atoi(fields[0])
+	}
+	if len(fields) == 0 || len(fields) > 2 || err != nil || (len(fields) == 2 && fields[1] != "exit") {
 		res.ExitCode = -1
 		return res, fmt.Errorf("shell session %q: bad end marker %q", s.name, p.trailer)
 	}
 	res.ExitCode = code
+	if len(fields) == 2 {
+		s.shellExited(code)
+		return res, s.closedError()
+	}
 	if s.closed.Load() {
 		// Close killed the command.
 		return res, s.closedError()
@@ -199,9 +207,25 @@ func (s *Session) finish(p *pending, start time.Time) (Result, error) {
 	return res, nil
 }
 
+// shellExited records that the shell exited with code (its EXIT trap said
+// so). A background job may still hold the exec's output open, so the exec
+// is cancelled unless it ends by itself shortly.
+func (s *Session) shellExited(code int) {
+	s.exitCode.Store(int64(code))
+	s.exited.Store(true)
+	go func() {
+		select {
+		case <-s.execDone:
+		case <-time.After(exitedGrace):
+			s.log.Debug("shell exited but its output stream is still open; cancelling the exec")
+			s.cancelExec()
+		}
+	}()
+}
+
 // ended reports whether the session can run no more commands.
 func (s *Session) ended() bool {
-	if s.closed.Load() {
+	if s.closed.Load() || s.exited.Load() {
 		return true
 	}
 	select {
@@ -216,6 +240,9 @@ func (s *Session) ended() bool {
 func (s *Session) closedError() error {
 	if s.closed.Load() {
 		return fmt.Errorf("shell session %q: %w", s.name, ErrClosed)
+	}
+	if s.exited.Load() {
+		return fmt.Errorf("shell session %q ended: the shell exited with code %d: %w", s.name, s.exitCode.Load(), ErrClosed)
 	}
 	<-s.execDone
 	if s.execErr != nil {

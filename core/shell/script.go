@@ -62,19 +62,26 @@ func initScript(env map[string]string, workDir string, nonceA, nonceB string) st
 // signal landing inside a shell function only leaves that function, so the
 // trap also sets a DEBUG trap (inherited by functions under set -T) that
 // returns from every frame still inside the command before its next simple
-// command runs (but not in __eh_e). The INT trap is set again before every
+// command runs (but not in the __eh_ helpers). The INT trap is set again before every
 // command, as bash leaves a trap that returned marked as running.
+//
+// When the shell exits during a command (`exit 3`, set -e), its EXIT trap
+// __eh_q ends the command's output with the marker and "<status> exit", to
+// the marker fd or, when the command has it closed, to stdout: the session
+// then knows its shell is gone even if a background job holds the stream.
 //
 // Should the user remove the alias or turn alias expansion off, the line
 // runs the function __eh_E instead: the command then runs inside a function
 // (so `declare` makes locals) once, and the alias is restored.
 const helpers = `__eh_x=
 __eh_src='exec 18<&-; eval "$__eh_xon$__eh_c"'
-__eh_trap='[[ -n $__eh_in ]] && { __eh_unw=1; set -T; trap '\''[[ -n ${BASH_SOURCE[0]} && ${FUNCNAME[0]} != __eh_e ]] && return 130'\'' DEBUG; return 130; }'
+__eh_trap='[[ -n $__eh_in ]] && { __eh_unw=1; set -T; trap '\''[[ -n ${BASH_SOURCE[0]} && ${FUNCNAME[0]} != __eh_* ]] && return 130'\'' DEBUG; return 130; }'
 __eh_al='__eh_r;. /proc/self/fd/18 18<<<$__eh_src </dev/null ` + markerFD + `>&-;{ __eh_e;} 2>/dev/null'
 __eh_r() { IFS= LC_ALL=C read -r -N 48 __eh_h; __eh_n=${__eh_h:16:16}-${__eh_h:32:16}; IFS= LC_ALL=C read -r -N $((10#${__eh_h:0:16})) __eh_c; __eh_h=; trap "$__eh_trap" INT; __eh_in=1; if [[ $__eh_x == *x* ]]; then __eh_xon='set -x; '; else __eh_xon=; fi; }
 __eh_e() { __eh_s=$? __eh_x=$-; if [[ $__eh_x == *x* ]]; then set +x; fi; if [[ -n $__eh_unw ]]; then trap - DEBUG; set +T; __eh_unw=; __eh_s=130; fi; __eh_in= __eh_c= __eh_xon=; printf '%s%s %d\n' "${__eh_n%-*}" "${__eh_n#*-}" "$__eh_s" >&` + markerFD + `; __eh_n=; }
 __eh_E() { shopt -s expand_aliases; alias __eh_E="$__eh_al"; __eh_r; . /proc/self/fd/18 18<<<$__eh_src </dev/null ` + markerFD + `>&-; { __eh_e; } 2>/dev/null; }
+__eh_q() { local s=$?; [[ -n $__eh_n ]] || return; { printf '%s%s %d exit\n' "${__eh_n%-*}" "${__eh_n#*-}" "$s" >&` + markerFD + `; } 2>/dev/null || printf '%s%s %d exit\n' "${__eh_n%-*}" "${__eh_n#*-}" "$s"; }
+trap __eh_q EXIT
 shopt -s expand_aliases; alias __eh_E="$__eh_al"
 `
 

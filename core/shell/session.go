@@ -63,6 +63,7 @@ var (
 	killRounds     = 4                       // SIGKILL rounds before giving the session up
 	signalTimeout  = 20 * time.Second        // one signal exec
 	closeGrace     = 2 * time.Second         // stdin EOF to cancelling the exec
+	exitedGrace    = 500 * time.Millisecond  // shell exit to cancelling an exec still open
 )
 
 // Session is a persistent bash in a container. Run calls are serialized;
@@ -86,8 +87,10 @@ type Session struct {
 	runSem   chan struct{} // one Run at a time
 	sigMu    sync.Mutex    // held while a signal exec is in flight
 	mu       sync.Mutex
-	cur      *pending // the running command
-	closed   atomic.Bool
+	cur      *pending     // the running command
+	closed   atomic.Bool  // Close was called
+	exited   atomic.Bool  // the shell reported its exit
+	exitCode atomic.Int64 // its status then
 	closeOne sync.Once
 }
 

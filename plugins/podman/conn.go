@@ -34,7 +34,7 @@ func (b *Backend) conn(ctx context.Context) (context.Context, error) {
 			return nil, err
 		}
 		b.base = base
-		b.kill = newKiller(ctx, b.uri, base, b.log)
+		b.kill = newKiller(b.uri, base, b.log)
 		b.log.Debug("connected", "uri", b.uri, "service_version", bindings.ServiceVersion(base).String(), "exec_kill", b.kill.name())
 	}
 	return callCtx{Context: ctx, conn: b.base}, nil

@@ -52,9 +52,7 @@ func (b *Backend) Exec(ctx context.Context, spec sdk.ExecSpec, stdio sdk.ExecIO)
 		return -1, classify(err, "podman: exec %q in container %s", spec.Cmd[0], short(spec.ContainerID))
 	}
 
-	t1 := time.Now()
 	actx, release, err := b.attachConn(ctx)
-	b.log.Warn("attach conn", "took", time.Since(t1))
 	if err != nil {
 		return -1, err
 	}
@@ -71,8 +69,6 @@ func (b *Backend) Exec(ctx context.Context, spec sdk.ExecSpec, stdio sdk.ExecIO)
 		opts = opts.WithInputStream(*bufio.NewReader(stdin.r)).WithAttachInput(true)
 	}
 
-	t0 := time.Now()
-	defer func() { b.log.Warn("exec timing", "total", time.Since(t0)) }()
 	done := make(chan error, 1)
 	go func() { done <- containers.ExecStartAndAttach(actx, sessionID, opts) }()
 
@@ -105,7 +101,6 @@ func (b *Backend) exitCode(cctx context.Context, sessionID string, spec sdk.Exec
 			return -1, classify(err, "podman: exit code of %q in container %s", spec.Cmd[0], short(spec.ContainerID))
 		}
 		if !s.Running {
-			b.log.Warn("exit polled", "delay", delay)
 			return s.ExitCode, nil
 		}
 		select {

@@ -24,13 +24,13 @@ type killer interface {
 // newKiller picks how to kill execs on the engine at uri: by host pid when
 // the engine is local and shares this process's pid namespace; else through
 // exec remove --force when the service has it (4.8+); else not at all.
-func newKiller(_ context.Context, uri string, base context.Context, log hclog.Logger) killer {
+func newKiller(uri string, base context.Context, log hclog.Logger) killer {
 	if u, err := url.Parse(uri); err == nil && u.Scheme == "unix" {
-		if err := sameHost(u.Path); err == nil {
+		err := sameHost(u.Path)
+		if err == nil {
 			return pidKiller{}
-		} else {
-			log.Debug("exec kill by pid unavailable", "uri", uri, "reason", err)
 		}
+		log.Debug("exec kill by pid unavailable", "uri", uri, "reason", err)
 	}
 	v := bindings.ServiceVersion(base)
 	if v.Major > 4 || (v.Major == 4 && v.Minor >= 8) {
