@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -122,6 +123,9 @@ func Serve(b Backend, opts ...ServeOption) {
 	if cfg.logger == nil {
 		cfg.logger = NewPluginLogger()
 	}
+	if cfg.test == nil {
+		go exitWithParent(cfg.logger, os.Getppid(), time.Second)
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{
@@ -148,4 +152,19 @@ func NewPluginLogger() hclog.Logger {
 		Output:     os.Stderr,
 		JSONFormat: true,
 	})
+}
+
+// exitWithParent ends the plugin process when the host that started it is gone
+// (its parent changes), so a host killed with SIGKILL leaves no plugin behind.
+// go-plugin itself only notices a host that closes the connection.
+func exitWithParent(log hclog.Logger, parent int, every time.Duration) {
+	if parent <= 1 {
+		return
+	}
+	for range time.Tick(every) {
+		if os.Getppid() != parent {
+			log.Warn("host process is gone; plugin exiting", "host_pid", parent)
+			os.Exit(2)
+		}
+	}
 }
