@@ -177,10 +177,7 @@ func checkTree(r io.Reader, want map[string]treeEntry) ([]string, error) {
 			return problems, fmt.Errorf("reading tar: %w", err)
 		}
 		name := strings.TrimSuffix(strings.TrimPrefix(hdr.Name, "./"), "/")
-		typ := hdr.Typeflag
-		if typ == tar.TypeRegA { //nolint:staticcheck // old writers still emit it
-			typ = tar.TypeReg
-		}
+		typ := hdr.Typeflag // tar.Reader already maps the old TypeRegA to TypeReg
 		w, ok := want[name]
 		if !ok {
 			report("unexpected entry %q (type %q)", name, typ)
