@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -142,17 +143,28 @@ func (c *coreEnv) RestartWithConfig(ctx context.Context, deployment json.RawMess
 
 func (c *coreEnv) Close(ctx context.Context) error { return classed(c.env.Close(ctx)) }
 
-// Subscribe converts core events to API events.
+// Subscribe converts core events to API events. After cancel, events still
+// in flight are dropped, so the converter never blocks on a reader that left.
 func (c *coreEnv) Subscribe() (<-chan Event, func()) {
-	in, cancel := c.env.Subscribe()
+	in, cancelCore := c.env.Subscribe()
 	out := make(chan Event, 64)
+	done := make(chan struct{})
 	go func() {
 		defer close(out)
 		for ev := range in {
-			out <- eventOf(ev)
+			select {
+			case out <- eventOf(ev):
+			case <-done:
+			}
 		}
 	}()
-	return out, cancel
+	var once sync.Once
+	return out, func() {
+		once.Do(func() {
+			close(done)
+			cancelCore()
+		})
+	}
 }
 
 func eventOf(ev core.Event) Event {

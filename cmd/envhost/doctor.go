@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-const doctorSynopsis = "envhost doctor [--backend docker|podman]"
+const doctorSynopsis = "envhost doctor [--backend docker|podman] [-f env.yaml] [--plugin-dir DIR]..."
 
 const doctorDescription = `
 Checks what envhost needs and says how to fix what is wrong: an engine answering
@@ -31,6 +31,7 @@ func doctorCmd(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("doctor", a.stderr)
 	backend := fs.String("backend", "", "only check this backend: docker or podman (default: both)")
 	var dirs stringList
+	configFile := fs.String("f", "", "also search the plugin_dirs of this config `file`")
 	fs.Var(&dirs, "plugin-dir", "also look for plugins in this directory (repeatable)")
 	a.logOpts.register(fs)
 	usage := commandUsage(fs, doctorSynopsis, doctorDescription)
@@ -41,6 +42,9 @@ func doctorCmd(ctx context.Context, a *app, args []string) error {
 		return usagef("doctor takes no arguments (got %q)", fs.Args())
 	}
 	if err := a.logOpts.validate(); err != nil {
+		return err
+	}
+	if err := addConfigPluginDirs(&dirs, *configFile); err != nil {
 		return err
 	}
 	if *backend != "" && *backend != "docker" && *backend != "podman" {
@@ -182,7 +186,7 @@ func checkPlugin(ctx context.Context, a *app, backend string, dirs []string, eng
 	st := probePlugin(ctx, backend, path, log)
 	switch {
 	case st.err != nil && !engineUp:
-		return []finding{{ok: true, subject: subject, msg: fmt.Sprintf("%s (version %s); its engine is down, see above", path, orUnknown(st.version))}}
+		return []finding{{ok: true, subject: subject, msg: fmt.Sprintf("%s (version %s); it cannot reach its engine, see above", path, orUnknown(st.version))}}
 	case st.err != nil:
 		return []finding{{subject: subject, msg: fmt.Sprintf("%s does not work: %s", path, oneLine(st.err.Error(), 200)),
 			fix: "rebuild it with `make build`; run `envhost plugins --log-level debug` to see its log"}}

@@ -42,6 +42,11 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		// Readable by all, so scripts may run envhost as an unprivileged user.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 		binDir = dir
 		os.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 		defer killLeftovers(dir)
@@ -105,11 +110,13 @@ func TestScripts(t *testing.T) {
 				Dir:                 "testdata/script",
 				RequireExplicitExec: false,
 				Setup:               func(env *testscript.Env) error { return setupScript(env, backend) },
-				// [docker] / [podman]: the engine this run is for.
+				// [docker] / [podman]: the engine this run is for; [root]: running as root.
 				Condition: func(cond string) (bool, error) {
 					switch cond {
 					case "docker", "podman":
 						return cond == backend, nil
+					case "root":
+						return os.Geteuid() == 0, nil
 					}
 					return false, fmt.Errorf("unknown condition %q", cond)
 				},
@@ -178,16 +185,25 @@ func makeGitRepo(dir string) error {
 }
 
 // cmdContainers waits until the number of envhost containers of $BACKEND
-// carrying label KEY=VALUE (and running, with -running) is N (within 90s):
+// carrying label KEY=VALUE is N (within 90s); with -running, only running
+// containers count; with -top PATTERN, only those running a process whose
+// command line contains PATTERN:
 //
-//	containers [-running] N io.envhost.env=$ENVNAME
+//	containers [-running] [-top 'sleep 600'] N io.envhost.env=$ENVNAME
 func cmdContainers(ts *testscript.TestScript, neg bool, args []string) {
-	running := len(args) > 0 && args[0] == "-running"
-	if running {
-		args = args[1:]
+	running, top := false, ""
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		switch {
+		case args[0] == "-running":
+			running, args = true, args[1:]
+		case args[0] == "-top" && len(args) > 1:
+			running, top, args = true, args[1], args[2:]
+		default:
+			ts.Fatalf("containers: unknown flag %s", args[0])
+		}
 	}
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: containers [-running] N LABEL=VALUE")
+		ts.Fatalf("usage: containers [-running] [-top PATTERN] N LABEL=VALUE")
 	}
 	var want int
 	if _, err := fmt.Sscan(args[0], &want); err != nil {
@@ -212,7 +228,7 @@ func cmdContainers(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		n := 0
 		for _, c := range list {
-			if c.Labels[key] == value && (!running || c.State == "running") {
+			if c.Labels[key] == value && (!running || c.State == "running") && (top == "" || runs(e, c.ID, top)) {
 				n++
 			}
 		}
@@ -225,4 +241,24 @@ func cmdContainers(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// runs reports whether a process of container id has pattern in its
+// command line (GET /containers/{id}/top, the same on Docker and Podman).
+func runs(e *engine, id, pattern string) bool {
+	var top struct {
+		Titles    []string   `json:"Titles"`
+		Processes [][]string `json:"Processes"`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.call(ctx, "GET", "/containers/"+id+"/top", &top); err != nil {
+		return false
+	}
+	for _, p := range top.Processes {
+		if strings.Contains(strings.Join(p, " "), pattern) {
+			return true
+		}
+	}
+	return false
 }

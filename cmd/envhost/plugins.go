@@ -12,14 +12,15 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/envhost/envhost/core"
 	"github.com/envhost/envhost/core/pluginhost"
 )
 
-const pluginsSynopsis = "envhost plugins [--plugin-dir DIR]..."
+const pluginsSynopsis = "envhost plugins [-f env.yaml] [--plugin-dir DIR]..."
 
 const pluginsDescription = `
 Lists every backend plugin (an executable named envhost-plugin-<name>) found in
-the --plugin-dir directories, beside the envhost executable and on PATH, in that
+the --plugin-dir directories, the config's plugin_dirs (-f), beside the envhost executable and on PATH, in that
 order: the first one found of a name is the one used, later ones are listed as
 shadowed. Each one used is started to ask its version and whether its engine
 answers.
@@ -35,6 +36,20 @@ type foundPlugin struct {
 	path     string
 	shadowed bool   // another plugin of the same name comes first
 	problem  string // why it cannot be used (not executable), if so
+}
+
+// addConfigPluginDirs appends the plugin_dirs of the config file (if any)
+// to dirs.
+func addConfigPluginDirs(dirs *stringList, file string) error {
+	if file == "" {
+		return nil
+	}
+	cfg, err := core.LoadConfig(file)
+	if err != nil {
+		return err
+	}
+	*dirs = append(*dirs, cfg.PluginDirs...)
+	return nil
 }
 
 // pluginDirs lists where plugins are looked for, in pluginhost's order:
@@ -111,6 +126,7 @@ func probePlugin(ctx context.Context, name, path string, log hclog.Logger) plugi
 func pluginsCmd(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("plugins", a.stderr)
 	var dirs stringList
+	configFile := fs.String("f", "", "also search the plugin_dirs of this config `file`")
 	fs.Var(&dirs, "plugin-dir", "look for plugins in this directory first (repeatable)")
 	a.logOpts.register(fs)
 	usage := commandUsage(fs, pluginsSynopsis, pluginsDescription)
@@ -121,6 +137,9 @@ func pluginsCmd(ctx context.Context, a *app, args []string) error {
 		return usagef("plugins takes no arguments (got %q)", fs.Args())
 	}
 	if err := a.logOpts.validate(); err != nil {
+		return err
+	}
+	if err := addConfigPluginDirs(&dirs, *configFile); err != nil {
 		return err
 	}
 	log := a.logOpts.quietLogger("envhost", a.stderr)

@@ -69,7 +69,7 @@ func (p *progress) handle(ev core.Event) {
 		if ev.Step == core.StepEnsureImage {
 			p.layers = map[string][2]int64{}
 		}
-		p.draw(fmt.Sprintf("%s %s ...", label, ev.Detail))
+		p.draw(strings.TrimSpace(fmt.Sprintf("%s %s", label, shortIDs(ev.Detail))) + " ...")
 	case core.PhaseProgress:
 		p.pull(ev)
 	case core.PhaseEnd:
@@ -168,3 +168,14 @@ func bar(cur, total int64, width int) string {
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20)) }
+
+// shortIDs cuts 64-hex-digit ids (containers, images) in s to 12 digits.
+func shortIDs(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if len(w) == 64 && strings.Trim(w, "0123456789abcdef") == "" {
+			words[i] = w[:12]
+		}
+	}
+	return strings.Join(words, " ")
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,6 +19,20 @@ import (
 // instead (a shell that does not lead its group).
 type localBackend struct {
 	groupOf int
+
+	mu     sync.Mutex
+	groups []int // process groups started, for killAll
+}
+
+// killAll kills what the backend's execs left running (background jobs),
+// as removing a container would.
+func (l *localBackend) killAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, g := range l.groups {
+		_ = syscall.Kill(-g, syscall.SIGKILL)
+	}
+	l.groups = nil
 }
 
 var _ sdk.Backend = (*localBackend)(nil)
@@ -43,6 +58,13 @@ func (l *localBackend) Exec(ctx context.Context, spec sdk.ExecSpec, stdio sdk.Ex
 	if err := cmd.Start(); err != nil {
 		return -1, fmt.Errorf("exec %q: %w", spec.Cmd, sdk.ErrNotFound)
 	}
+	l.mu.Lock()
+	if l.groupOf > 0 {
+		l.groups = append(l.groups, l.groupOf)
+	} else {
+		l.groups = append(l.groups, cmd.Process.Pid)
+	}
+	l.mu.Unlock()
 	if stdin != nil {
 		// Not waited for, like an engine's attach: the process may exit
 		// while the host still holds its input open.

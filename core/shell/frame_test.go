@@ -11,15 +11,6 @@ func newTestPending(marker string, limit int) *pending {
 	return &pending{marker: []byte(marker), out: newCapBuffer(limit), done: make(chan struct{})}
 }
 
-func isDone(p *pending) bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // TestFramerSplits feeds the same stream in chunks of every size up to the
 // marker's length and beyond, so the marker and its line are cut everywhere.
 func TestFramerSplits(t *testing.T) {

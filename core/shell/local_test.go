@@ -11,7 +11,9 @@ import (
 
 // TestLocal runs the behaviour tests against a bash on this machine.
 func TestLocal(t *testing.T) {
-	testBehaviour(t, target{b: &localBackend{}})
+	lb := &localBackend{}
+	t.Cleanup(lb.killAll)
+	testBehaviour(t, target{b: lb})
 }
 
 // TestLocalNotGroupLeader runs the timeout tests with a shell that does not
@@ -23,7 +25,9 @@ func TestLocalNotGroupLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = leader.Process.Kill(); _ = leader.Wait() })
-	tg := target{b: &localBackend{groupOf: leader.Process.Pid}}
+	lb := &localBackend{groupOf: leader.Process.Pid}
+	t.Cleanup(lb.killAll)
+	tg := target{b: lb}
 	s := open(t, tg, Options{})
 	if s.pgid == s.pid {
 		t.Fatalf("shell leads its group (pid %d pgid %d); the test needs it not to", s.pid, s.pgid)
@@ -71,8 +75,8 @@ func TestOpenNoBash(t *testing.T) {
 // TestLocalUnkillable gives up a session whose command survives every
 // signal: the shell itself ignores SIGINT while a builtin loop runs.
 func TestLocalUnkillable(t *testing.T) {
-	defer func(g, r time.Duration, n int) { interruptGrace, killRetry, killRounds = g, r, n }(interruptGrace, killRetry, killRounds)
-	interruptGrace, killRetry, killRounds = 200*time.Millisecond, 200*time.Millisecond, 2
+	defer func(tm timings) { defaultTimings = tm }(defaultTimings)
+	defaultTimings.interruptGrace, defaultTimings.killRetry, defaultTimings.killRounds = 200*time.Millisecond, 200*time.Millisecond, 2
 	s := open(t, target{b: &localBackend{}}, Options{})
 	start := time.Now()
 	_, err := s.Run(t.Context(), "trap '' INT; while :; do :; done", 300*time.Millisecond)

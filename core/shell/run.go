@@ -65,6 +65,9 @@ func (s *Session) Run(ctx context.Context, cmd string, timeout time.Duration) (R
 	case <-p.done:
 		return s.finish(p, start)
 	case <-timer:
+		if isDone(p) {
+			return s.finish(p, start)
+		}
 		s.log.Info("command timed out; interrupting it", "timeout", timeout)
 		s.stop(p)
 		res, err := s.finish(p, start)
@@ -74,8 +77,14 @@ func (s *Session) Run(ctx context.Context, cmd string, timeout time.Duration) (R
 		return res, fmt.Errorf("shell session %q: command timed out after %s: %w", s.name, timeout, ErrTimeout)
 	case <-ctx.Done():
 		s.log.Info("command abandoned; interrupting it", "reason", ctx.Err())
+		if isDone(p) {
+			return s.finish(p, start)
+		}
 		s.stop(p)
-		res, _ := s.finish(p, start)
+		res, err := s.finish(p, start)
+		if err != nil && !errors.Is(err, ErrInterrupted) {
+			return res, fmt.Errorf("shell session %q: command interrupted (%w) and then: %w", s.name, ctx.Err(), err)
+		}
 		return res, fmt.Errorf("shell session %q: command interrupted: %w", s.name, ctx.Err())
 	}
 }
@@ -112,15 +121,15 @@ func (s *Session) stop(p *pending) {
 	if err := s.signal(p, "INT"); err != nil {
 		s.log.Warn("interrupt failed", "error", err)
 	}
-	if waitDone(p, interruptGrace) {
+	if waitDone(p, s.tm.interruptGrace) {
 		return
 	}
-	for range killRounds {
+	for range s.tm.killRounds {
 		s.log.Debug("command still running; killing it")
 		if err := s.signal(p, "KILL"); err != nil {
 			s.log.Warn("kill failed", "error", err)
 		}
-		if waitDone(p, killRetry) {
+		if waitDone(p, s.tm.killRetry) {
 			return
 		}
 	}
@@ -134,15 +143,13 @@ func (s *Session) stop(p *pending) {
 func (s *Session) signal(p *pending, sig string) error {
 	s.sigMu.Lock()
 	defer s.sigMu.Unlock()
-	select {
-	case <-p.done:
+	if isDone(p) {
 		return nil
-	default:
 	}
 	if s.pid <= 0 {
 		return fmt.Errorf("shell session %q: shell pid unknown", s.name)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), signalTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.tm.signalTimeout)
 	defer cancel()
 	start := time.Now()
 	defer func() { s.log.Debug("signal sent", "signal", sig, "took", time.Since(start)) }()
@@ -158,6 +165,15 @@ func (s *Session) signal(p *pending, sig string) error {
 		return fmt.Errorf("shell session %q: send SIG%s: exit code %d: %s", s.name, sig, code, strings.TrimSpace(out.String()))
 	}
 	return nil
+}
+
+func isDone(p *pending) bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func waitDone(p *pending, d time.Duration) bool {
@@ -216,7 +232,7 @@ func (s *Session) shellExited(code int) {
 	go func() {
 		select {
 		case <-s.execDone:
-		case <-time.After(exitedGrace):
+		case <-time.After(s.tm.exitedGrace):
 			s.log.Debug("shell exited but its output stream is still open; cancelling the exec")
 			s.cancelExec()
 		}

@@ -62,8 +62,8 @@ func initScript(env map[string]string, workDir string, nonceA, nonceB string) st
 // signal landing inside a shell function only leaves that function, so the
 // trap also sets a DEBUG trap (inherited by functions under set -T) that
 // returns from every frame still inside the command before its next simple
-// command runs (but not in the __eh_ helpers). The INT trap is set again before every
-// command, as bash leaves a trap that returned marked as running.
+// command runs (but not in the __eh_ helpers). The INT trap is set again
+// before every command, as bash leaves a trap that returned marked running.
 //
 // When the shell exits during a command (`exit 3`, set -e), its EXIT trap
 // __eh_q ends the command's output with the marker and "<status> exit", to

@@ -56,15 +56,25 @@ type Result struct {
 	Duration  time.Duration // from sending the command to its end
 }
 
-// Timings of the interrupt path.
-var (
-	interruptGrace = 1500 * time.Millisecond // SIGINT to SIGKILL
-	killRetry      = time.Second             // between SIGKILL rounds
-	killRounds     = 4                       // SIGKILL rounds before giving the session up
-	signalTimeout  = 20 * time.Second        // one signal exec
-	closeGrace     = 2 * time.Second         // stdin EOF to cancelling the exec
-	exitedGrace    = 500 * time.Millisecond  // shell exit to cancelling an exec still open
-)
+// timings of the interrupt and close paths.
+type timings struct {
+	interruptGrace time.Duration // SIGINT to SIGKILL
+	killRetry      time.Duration // between SIGKILL rounds
+	killRounds     int           // SIGKILL rounds before giving the session up
+	signalTimeout  time.Duration // one signal exec
+	closeGrace     time.Duration // stdin EOF to cancelling the exec
+	exitedGrace    time.Duration // shell exit to cancelling an exec still open
+}
+
+// defaultTimings are copied into each session when it opens.
+var defaultTimings = timings{
+	interruptGrace: 1500 * time.Millisecond,
+	killRetry:      time.Second,
+	killRounds:     4,
+	signalTimeout:  20 * time.Second,
+	closeGrace:     2 * time.Second,
+	exitedGrace:    500 * time.Millisecond,
+}
 
 // Session is a persistent bash in a container. Run calls are serialized;
 // Interrupt and Close may be called from any goroutine.
@@ -74,6 +84,7 @@ type Session struct {
 	container string
 	log       hclog.Logger
 	maxOut    int
+	tm        timings
 
 	stdin      *io.PipeWriter
 	fr         *framer
@@ -122,6 +133,7 @@ func Open(ctx context.Context, b sdk.Backend, containerID string, opts Options) 
 		container: containerID,
 		log:       log.Named("shell").With("session", opts.Name),
 		maxOut:    opts.MaxOutput,
+		tm:        defaultTimings,
 		fr:        &framer{},
 		execDone:  make(chan struct{}),
 		runSem:    make(chan struct{}, 1),
@@ -203,7 +215,7 @@ func (s *Session) Close() error {
 		s.stdin.Close()
 		select {
 		case <-s.execDone:
-		case <-time.After(closeGrace):
+		case <-time.After(s.tm.closeGrace):
 			s.log.Debug("shell did not exit on EOF; cancelling its exec")
 			s.cancelExec()
 			<-s.execDone
