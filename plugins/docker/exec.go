@@ -112,27 +112,38 @@ func (b *Backend) exitCode(ctx context.Context, execID, containerID string) (int
 }
 
 // stopExec kills a cancelled exec's process tree when this process can, and
-// logs otherwise.
+// logs otherwise. It checks that the process is gone and tries again for a
+// short while: under load the engine may report the exec before its pid, and
+// a process may fork between the scan of /proc and the signals.
 func (b *Backend) stopExec(execID, containerID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res, err := b.cli.ExecInspect(ctx, execID, client.ExecInspectOptions{})
-	switch {
-	case err != nil:
-		b.log.Warn("cancelled exec: inspect failed, process left running", "container", containerID, "error", err)
-		return
-	case !res.Running || res.PID <= 0:
-		return
-	case !b.canKill:
-		b.log.Warn("cancelled exec: engine processes not visible, process left running", "container", containerID, "pid", res.PID)
-		return
+	for attempt := 0; ; attempt++ {
+		res, err := b.cli.ExecInspect(ctx, execID, client.ExecInspectOptions{})
+		switch {
+		case err != nil:
+			b.log.Warn("cancelled exec: inspect failed, process left running", "container", containerID, "error", err)
+			return
+		case !res.Running:
+			return
+		case !b.canKill:
+			b.log.Warn("cancelled exec: engine processes not visible, process left running", "container", containerID, "pid", res.PID)
+			return
+		case res.PID > 0:
+			n, err := killTree(res.PID, res.ContainerID)
+			if err != nil {
+				b.log.Warn("cancelled exec: kill failed", "container", containerID, "pid", res.PID, "error", err)
+			} else {
+				b.log.Debug("cancelled exec killed", "container", containerID, "pid", res.PID, "processes", n, "attempt", attempt)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			b.log.Warn("cancelled exec: still running after kill attempts", "container", containerID)
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	n, err := killTree(res.PID, res.ContainerID)
-	if err != nil {
-		b.log.Warn("cancelled exec: kill failed", "container", containerID, "pid", res.PID, "error", err)
-		return
-	}
-	b.log.Debug("cancelled exec killed", "container", containerID, "pid", res.PID, "processes", n)
 }
 
 func orDiscard(w io.Writer) io.Writer {
