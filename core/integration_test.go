@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -25,46 +24,14 @@ import (
 
 var engines = []string{"docker", "podman"}
 
-var (
-	pluginsOnce sync.Once
-	pluginsDir  string
-	pluginsErr  error
-)
-
 // plugins builds the backend plugins once per test binary.
 func plugins(t testing.TB) string {
 	t.Helper()
-	pluginsOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "envhost-core-plugins-")
-		if err != nil {
-			pluginsErr = err
-			return
-		}
-		pluginsDir = dir
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Dir(filepath.Dir(file))
-		for _, name := range engines {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "envhost-plugin-"+name), "./plugins/"+name+"/cmd/envhost-plugin-"+name)
-			cmd.Dir = root
-			if out, err := cmd.CombinedOutput(); err != nil {
-				pluginsErr = fmt.Errorf("build plugin %s: %v\n%s", name, err, out)
-				return
-			}
-		}
-	})
-	if pluginsErr != nil {
-		t.Fatal(pluginsErr)
-	}
-	return pluginsDir
+	return testenv.BuildBinaries(t, testenv.PluginPackages()...)
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if pluginsDir != "" {
-		_ = os.RemoveAll(pluginsDir)
-	}
-	os.Exit(code)
-}
+// TestMain removes the plugin binaries built for the tests.
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // needEngines skips in -short mode and points the plugins at the test engines.
 func needEngines(t *testing.T) {

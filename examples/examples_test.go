@@ -2,12 +2,10 @@ package examples_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,45 +16,19 @@ import (
 
 const module = "github.com/envhost/envhost"
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
-
 // build compiles the engine plugins, the chroot example plugin and the two
 // seed examples, once, into one directory: the examples' -plugin-dir.
 func build(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "envhost-examples-bin-"); buildErr != nil {
-			return
-		}
-		var out []byte
-		out, buildErr = exec.Command("go", "build", "-o", binDir+"/",
-			module+"/plugins/docker/cmd/envhost-plugin-docker",
-			module+"/plugins/podman/cmd/envhost-plugin-podman",
-			module+"/examples/backend-minimal/cmd/envhost-plugin-chroot",
-			module+"/examples/restart_deployment",
-			module+"/examples/agent_with_restart",
-		).CombinedOutput()
-		if buildErr != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", buildErr, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binDir
+	return testenv.BuildBinaries(t, append(testenv.PluginPackages(),
+		module+"/examples/backend-minimal/cmd/envhost-plugin-chroot",
+		module+"/examples/restart_deployment",
+		module+"/examples/agent_with_restart",
+	)...)
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+// TestMain removes the binaries built for the tests.
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // runExample runs one example binary and returns its output, failing t
 // when it exits non-zero.

@@ -132,13 +132,13 @@ func (s *grpcServer) CopyIn(stream backendpb.Backend_CopyInServer) error {
 	if h == nil {
 		return status.Error(codes.InvalidArgument, "copy in: first message must be the header")
 	}
-	r := &chunkReader{recv: func() ([]byte, error) {
+	r := &chunkReader{recv: readAhead(stream.Context(), copyInReadAhead, func() ([]byte, error) {
 		msg, err := stream.Recv()
 		if err != nil {
 			return nil, err
 		}
 		return msg.GetChunk(), nil
-	}}
+	})}
 	if err := s.b.CopyIn(stream.Context(), h.GetContainerId(), h.GetDestDir(), r); err != nil {
 		return toStatus(err)
 	}

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"sync"
@@ -115,5 +116,38 @@ func sendReader(r io.Reader, full bool, send func(p []byte) error) (readErr, sen
 		if err != nil {
 			return err, nil
 		}
+	}
+}
+
+// copyInReadAhead is how many chunks a CopyIn receiver holds ahead of the
+// backend, so that receiving from the host and writing to the engine overlap.
+const copyInReadAhead = 8
+
+// readAhead calls recv in its own goroutine, up to n results ahead of the
+// returned function's caller, until recv fails or ctx ends.
+func readAhead(ctx context.Context, n int, recv func() ([]byte, error)) func() ([]byte, error) {
+	chunks := make(chan []byte, n)
+	var err error
+	go func() {
+		defer close(chunks)
+		for {
+			c, rerr := recv()
+			if rerr != nil {
+				err = rerr
+				return
+			}
+			select {
+			case chunks <- c:
+			case <-ctx.Done():
+				err = ctx.Err()
+				return
+			}
+		}
+	}()
+	return func() ([]byte, error) {
+		if c, ok := <-chunks; ok {
+			return c, nil
+		}
+		return nil, err // written before close(chunks)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,41 +18,8 @@ import (
 	"github.com/envhost/envhost/internal/testenv"
 )
 
-var (
-	pluginsOnce sync.Once
-	pluginsDir  string
-	pluginsErr  error
-)
-
-// buildPlugins builds both backend plugins once per test binary.
-func buildPlugins(t *testing.T) string {
-	t.Helper()
-	pluginsOnce.Do(func() {
-		out, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			pluginsErr = fmt.Errorf("go env GOMOD: %w", err)
-			return
-		}
-		root := filepath.Dir(strings.TrimSpace(string(out)))
-		dir, err := os.MkdirTemp("", "envhost-plugins-")
-		if err != nil {
-			pluginsErr = err
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", dir+"/",
-			"./plugins/docker/cmd/envhost-plugin-docker", "./plugins/podman/cmd/envhost-plugin-podman")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			pluginsErr = fmt.Errorf("build plugins: %v\n%s", err, out)
-			return
-		}
-		pluginsDir = dir
-	})
-	if pluginsErr != nil {
-		t.Fatal(pluginsErr)
-	}
-	return pluginsDir
-}
+// TestMain removes the plugin binaries built for the tests.
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // gitRepo makes a git repository with one commit and returns its path.
 func gitRepo(t *testing.T) string {
@@ -88,7 +54,7 @@ func TestHTTPRestartPreservesEdit(t *testing.T) {
 		t.Skip("needs engines; not in -short mode")
 	}
 	testenv.UseEngines(t)
-	dir := buildPlugins(t)
+	dir := testenv.BuildBinaries(t, testenv.PluginPackages()...)
 	for _, backend := range []string{"docker", "podman"} {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()

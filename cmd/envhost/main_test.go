@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -23,22 +22,15 @@ import (
 // -short mode, where the end-to-end scripts do not run).
 var binDir string
 
-// moduleRoot is the repository's root directory.
-var moduleRoot string
-
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := func() int {
+		defer testenv.CleanupBinaries()
 		if testing.Short() {
 			return m.Run()
 		}
-		dir, err := os.MkdirTemp("", "envhost-bin-")
+		dir, err := testenv.Build(append([]string{"./cmd/envhost"}, testenv.PluginPackages()...)...)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		if err := buildBinaries(dir); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -71,26 +63,6 @@ func killLeftovers(dir string) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-}
-
-// buildBinaries builds envhost and both backend plugins into dir.
-func buildBinaries(dir string) error {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	moduleRoot = filepath.Dir(strings.TrimSpace(string(out)))
-	cmd := exec.Command("go", "build", "-o", dir+"/",
-		"./cmd/envhost",
-		"./plugins/docker/cmd/envhost-plugin-docker",
-		"./plugins/podman/cmd/envhost-plugin-podman")
-	cmd.Dir = moduleRoot
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build binaries: %v\n%s", err, stderr.String())
-	}
-	return nil
 }
 
 // TestScripts runs testdata/script/*.txtar against the built binaries, once
@@ -147,7 +119,11 @@ func setupScript(env *testscript.Env, backend string) error {
 	name := fmt.Sprintf("ts-%s-%d", backend, time.Now().UnixNano()%1e9)
 	env.Setenv("ENVNAME", name)
 
-	example, err := os.ReadFile(filepath.Join(moduleRoot, "examples", backend+".yaml"))
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	example, err := os.ReadFile(filepath.Join(root, "examples", backend+".yaml"))
 	if err != nil {
 		return err
 	}

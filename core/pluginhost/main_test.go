@@ -3,11 +3,11 @@ package pluginhost_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/envhost/envhost/core/pluginhost"
+	"github.com/envhost/envhost/internal/testenv"
 )
 
 // pluginDir holds envhost-plugin-test, the test plugin built once by TestMain.
@@ -18,22 +18,15 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "envhost-pluginhost-test-")
+	defer testenv.CleanupBinaries()
+	dir, err := testenv.Build("github.com/envhost/envhost/sdk/internal/testplugin")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "go tool not found:", err)
-		return 1
-	}
-	out := filepath.Join(dir, pluginhost.BinaryName("test"))
-	build := exec.Command(gobin, "build", "-o", out, "github.com/envhost/envhost/sdk/internal/testplugin")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the test plugin:", err)
+		return 1
+	}
+	// go build names the binary after its directory; plugins go by envhost-plugin-NAME.
+	if err := os.Rename(filepath.Join(dir, "testplugin"), filepath.Join(dir, pluginhost.BinaryName("test"))); err != nil {
+		fmt.Fprintln(os.Stderr, "naming the test plugin:", err)
 		return 1
 	}
 	pluginDir = dir

@@ -40,7 +40,7 @@ func TestConformanceDirect(t *testing.T) {
 
 func TestConformanceGRPC(t *testing.T) {
 	opts := suiteOpts
-	if raceEnabled {
+	if testenv.RaceEnabled {
 		// Both ends of the gRPC transport run race-instrumented in this
 		// process (a few MB/s); TestConformancePlugin moves the full sizes
 		// through the same transport.

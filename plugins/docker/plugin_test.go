@@ -3,9 +3,7 @@ package docker_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,38 +14,14 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
-
 // TestMain removes the plugin binary built for the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // pluginBinary builds cmd/envhost-plugin-docker once per test binary and
 // returns the directory holding it.
 func pluginBinary(tb testing.TB) string {
 	tb.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "envhost-docker-plugin-")
-		if buildErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "envhost-plugin-docker"), "./cmd/envhost-plugin-docker")
-		cmd.Stderr = os.Stderr
-		buildErr = cmd.Run()
-	})
-	if buildErr != nil {
-		tb.Fatalf("building the plugin: %v", buildErr)
-	}
-	return binDir
+	return testenv.BuildBinaries(tb, testenv.DockerPluginPackage)
 }
 
 // launchPlugin starts the plugin binary as a real plugin process through

@@ -2,11 +2,8 @@ package podman_test
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,46 +15,13 @@ import (
 	"github.com/envhost/envhost/sdk/backendtest"
 )
 
-// The plugin binary, built once per test run into a temporary directory
-// (with -race when the tests run with it).
-var (
-	pluginOnce sync.Once
-	pluginPath string
-	pluginErr  error
-	pluginDir  string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if pluginDir != "" {
-		_ = os.RemoveAll(pluginDir)
-	}
-	os.Exit(code)
-}
+// TestMain removes the plugin binary built for the tests.
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // pluginBinary builds cmd/envhost-plugin-podman once and returns its path.
 func pluginBinary(t testing.TB) string {
 	t.Helper()
-	pluginOnce.Do(func() {
-		pluginDir, pluginErr = os.MkdirTemp("", "envhost-podman-plugin-")
-		if pluginErr != nil {
-			return
-		}
-		pluginPath = filepath.Join(pluginDir, pluginhost.BinaryName(podmanName))
-		args := []string{"build", "-o", pluginPath}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		args = append(args, "github.com/envhost/envhost/plugins/podman/cmd/envhost-plugin-podman")
-		out, err := exec.Command("go", args...).CombinedOutput()
-		if err != nil {
-			pluginErr = fmt.Errorf("go %v: %v\n%s", args, err, out)
-		}
-	})
-	if pluginErr != nil {
-		t.Fatalf("building the plugin: %v", pluginErr)
-	}
-	return pluginPath
+	return filepath.Join(testenv.BuildRaceBinaries(t, testenv.PodmanPluginPackage), pluginhost.BinaryName(podmanName))
 }
 
 const podmanName = "podman"

@@ -1,5 +1,0 @@
-//go:build race
-
-package podman_test
-
-const raceEnabled = true
