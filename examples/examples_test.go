@@ -85,7 +85,7 @@ func wantRestartDeployment(t *testing.T, out string) {
 // uncommitted work carried over by preserve_repo_state.
 func TestSeedExamples(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the examples against real engines")
+		t.Skip("-short: builds and runs the examples against real engines")
 	}
 	testenv.UseEngines(t)
 	dir := build(t)
@@ -114,7 +114,7 @@ func TestSeedExamples(t *testing.T) {
 // tarballs scripts/images.sh caches; without them it skips, or fails in CI.
 func TestSeedExampleOnChroot(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs an example on the chroot backend")
+		t.Skip("-short: builds and runs an example on the chroot backend")
 	}
 	need := t.Skipf
 	if testenv.InCI() {

@@ -73,7 +73,7 @@ func patternTar(name string, n int64) io.Reader {
 
 func TestCopy100MiBStreams(t *testing.T) {
 	if testing.Short() {
-		t.Skip("moves 200 MiB through a plugin process")
+		t.Skip("-short: moves 200 MiB through a plugin process")
 	}
 	const size = 100 << 20
 	const limit = 24 << 20 // heap growth allowed on the host side

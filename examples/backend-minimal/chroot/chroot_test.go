@@ -35,7 +35,7 @@ func need(t *testing.T, format string, args ...any) {
 func image(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("extracts a 270 MB root file system")
+		t.Skip("-short: extracts a 270 MB root file system")
 	}
 	if os.Geteuid() != 0 {
 		need(t, "the chroot backend needs root")
