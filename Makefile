@@ -40,7 +40,7 @@ demo: build
 	scripts/with-engines.sh go run ./examples/restart_deployment
 
 bench: build
-	scripts/with-engines.sh go test -run '^$$' -bench . -benchtime 3s ./plugins/... ./core/...
+	scripts/with-engines.sh scripts/bench.sh
 
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
