@@ -2,9 +2,10 @@ package podman
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 
 	"github.com/containers/podman/v4/pkg/bindings"
-	"github.com/containers/podman/v4/pkg/bindings/system"
 
 	"github.com/envhost/envhost/sdk"
 )
@@ -17,22 +18,20 @@ func (b *Backend) Info(ctx context.Context) (sdk.Info, error) {
 	if err != nil {
 		return sdk.Info{}, err
 	}
-	v, err := system.Version(cctx, nil)
-	if err != nil {
-		return sdk.Info{}, classify(err, "podman: version of %s", b.uri)
+	// A ping proves the service answers; its headers carry the version. The
+	// /version endpoint would add the engine's components but takes seconds
+	// on Podman 4.3 (it runs conmon and the OCI runtime to ask theirs).
+	if err := ping(cctx); err != nil {
+		return sdk.Info{}, classify(err, "podman: ping %s", b.uri)
 	}
+	version := bindings.ServiceVersion(cctx).String()
 	info := sdk.Info{
-		Name:         Name,
-		Version:      Version,
-		Engine:       "Podman Engine",
-		APIVersion:   bindings.ServiceVersion(cctx).String(),
-		Capabilities: b.capabilities(),
-	}
-	if v.Server != nil {
-		info.EngineVersion = v.Server.Version
-		if v.Server.APIVersion != "" {
-			info.APIVersion = v.Server.APIVersion
-		}
+		Name:          Name,
+		Version:       Version,
+		Engine:        "Podman Engine",
+		EngineVersion: version,
+		APIVersion:    version,
+		Capabilities:  b.capabilities(),
 	}
 	return info, nil
 }
@@ -52,4 +51,21 @@ func (b *Backend) capabilities() []string {
 		caps = append(caps, sdk.CapExecKill)
 	}
 	return caps
+}
+
+// ping asks the service's /_ping endpoint.
+func ping(ctx context.Context) error {
+	conn, err := bindings.GetClient(ctx)
+	if err != nil {
+		return err
+	}
+	resp, err := conn.DoRequest(ctx, nil, http.MethodGet, "/_ping", nil, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if !resp.IsSuccess() {
+		return fmt.Errorf("ping answered %s", resp.Status)
+	}
+	return nil
 }
