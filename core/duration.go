@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/envhost/envhost/core/dockerargs"
+	"github.com/envhost/envhost/sdk"
 )
 
 // Duration is a time.Duration that reads from YAML and JSON either as a Go
@@ -87,32 +90,14 @@ func kindName(k yaml.Kind) string {
 	return "value"
 }
 
-// parseMemory reads docker-style memory sizes: "512m", "2g", "1GiB", "1024".
+// parseMemory reads docker-style memory sizes ("512m", "2g", "1GiB", "1024")
+// with dockerargs.ParseSize, naming the value in its error.
 func parseMemory(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(t, "b")
-	t = strings.TrimSuffix(t, "i")
-	mult := int64(1)
-	if t != "" {
-		switch t[len(t)-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		case 't':
-			mult = 1 << 40
-		}
-		if mult != 1 {
-			t = t[:len(t)-1]
-		}
+	n, err := dockerargs.ParseSize(s)
+	if err != nil || n <= 0 {
+		return 0, sdk.Errorf(sdk.ErrInvalidArgument, "%q is not a memory size (e.g. 512m, 2g)", s)
 	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || f <= 0 {
-		return 0, fmt.Errorf("%q is not a memory size (e.g. 512m, 2g)", s)
-	}
-	return int64(f * float64(mult)), nil
+	return n, nil
 }
 
 // ownerLabel is the value of sdk.LabelOwner: "<hostname>:<pid>".
