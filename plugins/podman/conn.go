@@ -3,6 +3,8 @@ package podman
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/url"
 
 	"github.com/containers/podman/v4/pkg/bindings"
 )
@@ -38,6 +40,19 @@ func (b *Backend) conn(ctx context.Context) (context.Context, error) {
 		b.log.Debug("connected", "uri", b.uri, "service_version", bindings.ServiceVersion(base).String(), "exec_kill", b.kill.name())
 	}
 	return callCtx{Context: ctx, conn: b.base}, nil
+}
+
+// do sends one raw API request on the shared connection.
+func (b *Backend) do(ctx context.Context, body io.Reader, method, endpoint string, params url.Values, pathValues ...string) (*bindings.APIResponse, error) {
+	cctx, err := b.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := bindings.GetClient(cctx)
+	if err != nil {
+		return nil, fmt.Errorf("podman: %w", err)
+	}
+	return conn.DoRequest(cctx, body, method, endpoint, params, nil, pathValues...)
 }
 
 // killer returns how cancelled execs are killed (after a successful conn).

@@ -2,12 +2,9 @@ package podman
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-
-	"github.com/containers/podman/v4/pkg/bindings"
 )
 
 // CopyIn extracts the tar stream r into destDir inside the container,
@@ -16,19 +13,9 @@ func (b *Backend) CopyIn(ctx context.Context, containerID, destDir string, r io.
 	if containerID == "" || destDir == "" {
 		return invalid("podman: copy in: container %q, destination %q: both are needed", containerID, destDir)
 	}
-	cctx, err := b.conn(ctx)
+	resp, err := b.do(ctx, struct{ io.Reader }{r}, http.MethodPut, "/containers/%s/archive", url.Values{"path": {destDir}}, containerID)
 	if err != nil {
-		return err
-	}
-	conn, err := bindings.GetClient(cctx)
-	if err != nil {
-		return fmt.Errorf("podman: %w", err)
-	}
-	params := url.Values{}
-	params.Set("path", destDir)
-	resp, err := conn.DoRequest(cctx, struct{ io.Reader }{r}, http.MethodPut, "/containers/%s/archive", params, nil, containerID)
-	if err != nil {
-		return classify(ctxErr(cctx, err), "podman: copy into %s:%s", short(containerID), destDir)
+		return classify(ctxErr(ctx, err), "podman: copy into %s:%s", short(containerID), destDir)
 	}
 	defer resp.Body.Close()
 	if err := resp.Process(nil); err != nil {
@@ -44,26 +31,16 @@ func (b *Backend) CopyOut(ctx context.Context, containerID, srcPath string, w io
 	if containerID == "" || srcPath == "" {
 		return invalid("podman: copy out: container %q, path %q: both are needed", containerID, srcPath)
 	}
-	cctx, err := b.conn(ctx)
+	resp, err := b.do(ctx, nil, http.MethodGet, "/containers/%s/archive", url.Values{"path": {srcPath}}, containerID)
 	if err != nil {
-		return err
-	}
-	conn, err := bindings.GetClient(cctx)
-	if err != nil {
-		return fmt.Errorf("podman: %w", err)
-	}
-	params := url.Values{}
-	params.Set("path", srcPath)
-	resp, err := conn.DoRequest(cctx, nil, http.MethodGet, "/containers/%s/archive", params, nil, containerID)
-	if err != nil {
-		return classify(ctxErr(cctx, err), "podman: copy from %s:%s", short(containerID), srcPath)
+		return classify(ctxErr(ctx, err), "podman: copy from %s:%s", short(containerID), srcPath)
 	}
 	defer resp.Body.Close()
 	if !resp.IsSuccess() {
 		return classify(resp.Process(nil), "podman: copy from %s:%s", short(containerID), srcPath)
 	}
 	if _, err := io.Copy(w, resp.Body); err != nil {
-		return classify(ctxErr(cctx, err), "podman: copy from %s:%s", short(containerID), srcPath)
+		return classify(ctxErr(ctx, err), "podman: copy from %s:%s", short(containerID), srcPath)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package podman
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/containers/podman/v4/pkg/bindings"
@@ -14,15 +13,21 @@ import (
 // also the backend's health check: an engine that does not answer is
 // sdk.ErrUnavailable.
 func (b *Backend) Info(ctx context.Context) (sdk.Info, error) {
+	// A ping proves the service answers; the connection learnt the version
+	// from the ping made when it was opened. The /version endpoint would add
+	// the engine's components but takes seconds on Podman 4.3 (it runs conmon
+	// and the OCI runtime to ask theirs).
+	resp, err := b.do(ctx, nil, http.MethodGet, "/_ping", nil)
+	if err != nil {
+		return sdk.Info{}, classify(err, "podman: ping %s", b.uri)
+	}
+	resp.Body.Close()
+	if !resp.IsSuccess() {
+		return sdk.Info{}, classify(resp.Process(nil), "podman: ping %s", b.uri)
+	}
 	cctx, err := b.conn(ctx)
 	if err != nil {
 		return sdk.Info{}, err
-	}
-	// A ping proves the service answers; its headers carry the version. The
-	// /version endpoint would add the engine's components but takes seconds
-	// on Podman 4.3 (it runs conmon and the OCI runtime to ask theirs).
-	if err := ping(cctx); err != nil {
-		return sdk.Info{}, classify(err, "podman: ping %s", b.uri)
 	}
 	version := bindings.ServiceVersion(cctx).String()
 	info := sdk.Info{
@@ -51,21 +56,4 @@ func (b *Backend) capabilities() []string {
 		caps = append(caps, sdk.CapExecKill)
 	}
 	return caps
-}
-
-// ping asks the service's /_ping endpoint.
-func ping(ctx context.Context) error {
-	conn, err := bindings.GetClient(ctx)
-	if err != nil {
-		return err
-	}
-	resp, err := conn.DoRequest(ctx, nil, http.MethodGet, "/_ping", nil, nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if !resp.IsSuccess() {
-		return fmt.Errorf("ping answered %s", resp.Status)
-	}
-	return nil
 }
