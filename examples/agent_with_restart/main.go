@@ -93,15 +93,11 @@ func main() {
 func run(f demo.Flags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	repo := f.Repo
-	if repo == "" {
-		dir, cleanup, err := demo.MakeRepo(ctx)
-		if err != nil {
-			return fmt.Errorf("making a demo repository: %w", err)
-		}
-		defer cleanup()
-		repo = dir
+	repo, cleanup, err := f.RepoDir(ctx)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	agent := &Agent{
 		RestartConditions: map[string]string{"needs_python_3_13": f.ImageTo},
 		Steps: []Step{

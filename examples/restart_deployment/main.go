@@ -30,15 +30,11 @@ func run(f demo.Flags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	repo := f.Repo
-	if repo == "" {
-		dir, cleanup, err := demo.MakeRepo(ctx)
-		if err != nil {
-			return fmt.Errorf("making a demo repository: %w", err)
-		}
-		defer cleanup()
-		repo = dir
+	repo, cleanup, err := f.RepoDir(ctx)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	fmt.Printf("backend %s, repository %s\n", f.Backend, repo)
 
 	// The seed's EnvironmentConfig: a deployment, a repository, and a

@@ -134,6 +134,20 @@ func Round(d time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
+// RepoDir returns the repository the example works on: -repo when given,
+// else a new demo repository (see MakeRepo), with a function that removes
+// what it made.
+func (f Flags) RepoDir(ctx context.Context) (string, func(), error) {
+	if f.Repo != "" {
+		return f.Repo, func() {}, nil
+	}
+	dir, cleanup, err := MakeRepo(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("making a demo repository: %w", err)
+	}
+	return dir, cleanup, nil
+}
+
 // MakeRepo creates a git repository in a new temporary directory: one
 // tracked file, hello.py, and a first commit. It returns the directory and
 // a function removing it.
