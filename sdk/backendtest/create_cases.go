@@ -100,8 +100,7 @@ df -k /dev/shm | tail -n1 | awk '{print $2}'
 func testCreateResources(t *testing.T, s *suite) {
 	ctx, b := s.setup(t)
 	i := info(t, ctx, b)
-	if !i.Has(sdk.CapResources) {
-		notClaimed(t, i, sdk.CapResources)
+	if !claims(t, i, sdk.CapResources) {
 		return
 	}
 	spec := s.spec()
@@ -130,8 +129,7 @@ func testCreateResources(t *testing.T, s *suite) {
 func testCreateMounts(t *testing.T, s *suite) {
 	ctx, b := s.setup(t)
 	i := info(t, ctx, b)
-	if !i.Has(sdk.CapMounts) {
-		notClaimed(t, i, sdk.CapMounts)
+	if !claims(t, i, sdk.CapMounts) {
 		return
 	}
 	// A bind mount assumes the engine shares this host's file system, as a
@@ -160,8 +158,7 @@ func testCreateMounts(t *testing.T, s *suite) {
 func testCreateNetwork(t *testing.T, s *suite) {
 	ctx, b := s.setup(t)
 	i := info(t, ctx, b)
-	if !i.Has(sdk.CapNetwork) {
-		notClaimed(t, i, sdk.CapNetwork)
+	if !claims(t, i, sdk.CapNetwork) {
 		return
 	}
 	spec := s.spec()
@@ -175,8 +172,7 @@ func testCreateNetwork(t *testing.T, s *suite) {
 func testCreatePlatform(t *testing.T, s *suite) {
 	ctx, b := s.setup(t)
 	i := info(t, ctx, b)
-	if !i.Has(sdk.CapPlatform) {
-		notClaimed(t, i, sdk.CapPlatform)
+	if !claims(t, i, sdk.CapPlatform) {
 		return
 	}
 	// The suite's image is assumed to be built for this host's platform.
