@@ -28,7 +28,7 @@ func need(t *testing.T, format string, args ...any) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf(format, args...)
 	}
-	t.Skipf(format, args...)
+	t.Skipf("skipped outside CI (CI=true fails instead): "+format, args...)
 }
 
 // image returns the root-filesystem tarball scripts/images.sh caches.
