@@ -350,7 +350,10 @@ func testBehaviour(t *testing.T, tg target) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("Run did not return after Close")
 		}
-		if d := time.Since(start); d > 5*time.Second {
+		// A hang guard, not a speed target: Close kills the command through a
+		// second exec, which takes seconds on a loaded engine (seen: 5.2 s in
+		// CI with two test packages running against it).
+		if d := time.Since(start); d > 15*time.Second {
 			t.Errorf("Close took %v", d)
 		}
 		if _, err := s.Run(t.Context(), "true", 0); !errors.Is(err, ErrClosed) {
